@@ -1,0 +1,43 @@
+# Every target sets itself up: a fresh clone needs only python3.11 and make.
+PYTHON ?= python3.11
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+WHEELS := $(wildcard /opt/wheels)
+PIP_FLAGS := -q -c constraints.txt $(if $(WHEELS),--find-links $(WHEELS))
+
+.PHONY: all demo test lint typecheck fuzz bench docs clean
+
+all: lint typecheck test
+
+$(STAMP): pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install $(PIP_FLAGS) --upgrade pip
+	$(BIN)/python -m pip install $(PIP_FLAGS) -e '.[dev]'
+	touch $@
+
+demo: $(STAMP)
+	$(BIN)/lrviz table cosine_warm
+	$(BIN)/lrviz plot cosine_warm -o cosine_warm.png
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check lrviz tests benchmarks
+	$(BIN)/ruff format --check lrviz tests benchmarks
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+fuzz: $(STAMP)
+	HYPOTHESIS_PROFILE=fuzz $(BIN)/python -m pytest tests/property -q
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench.py
+
+docs: $(STAMP)
+	$(BIN)/python docs/make_figures.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -1,0 +1,5 @@
+"""`python -m lrviz`."""
+
+from lrviz.cli import main
+
+main()

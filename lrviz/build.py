@@ -1,0 +1,362 @@
+"""Spec -> validated Plan -> a real torch optimizer and scheduler (the only place they are made)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import catalog
+from .catalog import ClassInfo
+from .errors import ExprError, Problem, SpecError, did_you_mean
+from .expr import compile_expr
+from .spec import SchedulerSpec, Spec, describe, iter_schedulers
+
+DEFAULT_MAX_ROWS = 20_000_000
+BYTES_PER_VALUE = 8 * 2  # float64 lr + float64 momentum per row and group
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A spec checked against the installed torch, with the run's derived numbers."""
+
+    spec: Spec
+    scheduler_class: str
+    epochs: int
+    iters_per_epoch: int
+    step_mode: str
+    order: str
+    rows: int
+    metrics: tuple[float, ...] | None
+    filled: dict[str, dict[str, Any]] = field(default_factory=dict)  # key -> kwargs lrviz added
+    notes: tuple[str, ...] = ()
+
+
+@dataclass
+class Built:
+    """A fresh dummy optimizer and the scheduler driving it."""
+
+    optimizer: Any
+    scheduler: Any
+    momentum_keys: list[str | None]  # per group: "momentum", "betas" or None
+
+
+def plan(spec: Spec, *, max_rows: int = DEFAULT_MAX_ROWS) -> Plan:
+    """Check a spec against torch's signatures; raise SpecError listing every problem."""
+    problems = list(spec.problems)
+    scheds = catalog.schedulers()
+    infos: dict[str, ClassInfo] = {}
+    for node in iter_schedulers(spec.scheduler):
+        info = _check_scheduler(spec, node, scheds, problems)
+        if info:
+            infos[node.key] = info
+    _check_optimizer(spec, problems)
+
+    root = infos.get(spec.scheduler.key)
+    run = spec.run
+    per_batch = any(i.name in catalog.PER_BATCH for i in infos.values())
+    step_mode = run.step or ("batch" if per_batch else "epoch")
+    rows = run.epochs if step_mode == "epoch" else run.epochs * run.iters_per_epoch
+    notes: list[str] = []
+    filled: dict[str, dict[str, Any]] = {}
+
+    if root is not None:
+        _check_run(spec, root, infos, step_mode, rows, problems)
+    for key, info in infos.items():
+        node = next(n for n in iter_schedulers(spec.scheduler) if n.key == key)
+        if info.name == "OneCycleLR" and not {"total_steps", "epochs", "steps_per_epoch"} & set(
+            node.kwargs
+        ):
+            filled[key] = {"total_steps": rows}
+            notes.append(
+                f"{key}: OneCycleLR total_steps filled with {rows:,} "
+                f"(the number of scheduler steps in this run)"
+            )
+    if rows > max_rows:
+        problems.append(spec.problem("run.epochs", _too_big(spec, step_mode, rows, max_rows)))
+    else:
+        need = rows * len(spec.groups) * BYTES_PER_VALUE
+        avail = _available_memory()
+        if avail and need > avail // 2:
+            problems.append(
+                spec.problem(
+                    "run.epochs",
+                    f"the run needs about {need / 2**30:.1f} GiB for {rows:,} rows × "
+                    f"{len(spec.groups)} groups, more than half the free memory "
+                    f"({avail / 2**30:.1f} GiB); shorten it or use fewer param groups",
+                )
+            )
+    if problems:
+        raise SpecError(_dedupe(problems))
+    assert root is not None
+    metrics = tuple(run.metrics) if run.metrics is not None else None
+    return Plan(
+        spec,
+        root.name,
+        run.epochs,
+        run.iters_per_epoch,
+        step_mode,
+        run.order,
+        rows,
+        metrics,
+        filled,
+        tuple(notes),
+    )
+
+
+def build(plan: Plan) -> Built:
+    """A fresh optimizer and scheduler for a plan (call it again for an independent copy)."""
+    import torch
+
+    spec = plan.spec
+    opt_info = catalog.find("optimizer", spec.optimizer_type, catalog.optimizers())
+    groups = [{"params": [torch.zeros(1, requires_grad=True)], **g} for g in spec.groups]
+    try:
+        optimizer = opt_info.cls(groups, **spec.optimizer_kwargs)
+    except Exception as exc:  # torch's own argument checks, e.g. "Invalid learning rate"
+        raise SpecError(
+            [spec.problem("optimizer", f"{opt_info.name} rejected its arguments: {_exc_text(exc)}")]
+        ) from exc
+    scheduler = _build_scheduler(plan, spec.scheduler, optimizer)
+    keys: list[str | None] = []
+    for g in optimizer.param_groups:
+        keys.append("momentum" if "momentum" in g else "betas" if "betas" in g else None)
+    return Built(optimizer, scheduler, keys)
+
+
+def _build_scheduler(plan: Plan, node: SchedulerSpec, optimizer: Any) -> Any:
+    from .errors import ExprEvalError
+
+    info = catalog.find("scheduler", node.type, catalog.schedulers())
+    kwargs = {k: _compile_value(info, k, v) for k, v in node.kwargs.items()}
+    kwargs.update(plan.filled.get(node.key, {}))
+    if info.composite:
+        kwargs["schedulers"] = [_build_scheduler(plan, c, optimizer) for c in node.children]
+    try:
+        return info.cls(optimizer=optimizer, **kwargs)
+    except ExprEvalError:
+        raise  # the expression failed on its first value: a run failure at row 0
+    except Exception as exc:
+        raise SpecError(
+            [plan.spec.problem(node.key, f"{info.name} rejected its arguments: {_exc_text(exc)}")]
+        ) from exc
+
+
+def _compile_value(info: ClassInfo, name: str, value: Any) -> Any:
+    param = info.param(name)
+    if param is None or not catalog.is_expression_param(param.annotation):
+        return value
+    variable = catalog.EXPR_VARIABLE.get(name, catalog.DEFAULT_EXPR_VARIABLE)
+    if isinstance(value, list):
+        return [compile_expr(v, variable, label=name) for v in value]
+    if value is None:
+        return None
+    return compile_expr(value, variable, label=name)
+
+
+def _check_scheduler(
+    spec: Spec, node: SchedulerSpec, table: dict[str, ClassInfo], problems: list[Problem]
+) -> ClassInfo | None:
+    if not node.type:
+        return None  # spec.parse already reported the missing type
+    try:
+        info = catalog.find("scheduler", node.type, table)
+    except KeyError as exc:
+        problems.append(spec.problem(f"{node.key}.type", str(exc.args[0])))
+        return None
+    names = [p.name for p in info.params]
+    for key, value in node.kwargs.items():
+        where = f"{node.key}.{key}"
+        param = info.param(key)
+        if param is None:
+            problems.append(
+                spec.problem(
+                    where,
+                    f"unknown argument for {info.name}"
+                    f"{did_you_mean(str(key), names)}"
+                    f" (arguments: {', '.join(names)})",
+                )
+            )
+            continue
+        problems.extend(_check_value(spec, where, param, value))
+    if info.composite and not node.children:
+        problems.append(
+            spec.problem(
+                node.key,
+                f"{info.name} needs its children inline: "
+                f"schedulers: [{{type: LinearLR, ...}}, ...]",
+            )
+        )
+    if node.children and not info.composite:
+        problems.append(
+            spec.problem(f"{node.key}.schedulers", f"{info.name} does not take child schedulers")
+        )
+    onecycle_fill = info.name == "OneCycleLR"
+    for p in info.params:
+        if (
+            p.required
+            and p.name not in node.kwargs
+            and not (onecycle_fill and p.name == "total_steps")
+        ):
+            problems.append(
+                spec.problem(
+                    node.key,
+                    f"{info.name} needs '{p.name}' "
+                    f"({catalog.expected(p.annotation)}): {p.doc}".rstrip(": "),
+                )
+            )
+    return info
+
+
+def _check_value(spec: Spec, where: str, param: catalog.Param, value: Any) -> list[Problem]:
+    if catalog.is_expression_param(param.annotation):
+        variable = catalog.EXPR_VARIABLE.get(param.name, catalog.DEFAULT_EXPR_VARIABLE)
+        texts = value if isinstance(value, list) else [value]
+        out = []
+        for i, text in enumerate(texts):
+            key = f"{where}[{i}]" if isinstance(value, list) else where
+            if text is None and "None" in param.annotation:
+                continue
+            if not isinstance(text, str):
+                out.append(
+                    spec.problem(
+                        key,
+                        f"expected an expression in '{variable}' as text, "
+                        f'e.g. "0.95 ** {variable}", got {describe(text)}',
+                    )
+                )
+                continue
+            try:
+                compile_expr(text, variable, label=param.name)
+            except ExprError as exc:
+                out.append(spec.problem(key, exc.render(indent="    ")))
+        return out
+    if not catalog.conforms(value, param.annotation):
+        hint = ""
+        if isinstance(value, float) and value.is_integer() and "int" in param.annotation:
+            hint = f" (write {int(value)})"
+        return [
+            spec.problem(
+                where, f"expected {catalog.expected(param.annotation)}, got {describe(value)}{hint}"
+            )
+        ]
+    return []
+
+
+def _check_optimizer(spec: Spec, problems: list[Problem]) -> None:
+    try:
+        info = catalog.find("optimizer", spec.optimizer_type, catalog.optimizers())
+    except KeyError as exc:
+        problems.append(spec.problem("optimizer.type", f"{exc.args[0]} (a class in torch.optim)"))
+        return
+    names = [p.name for p in info.params]
+    entries = [(f"optimizer.{k}", k, v) for k, v in spec.optimizer_kwargs.items()]
+    for i, group in enumerate(spec.groups):
+        entries += [(f"param_groups[{i}].{k}", k, v) for k, v in group.items()]
+    for where, key, value in entries:
+        param = info.param(key)
+        if param is None:
+            problems.append(
+                spec.problem(
+                    where, f"unknown argument for {info.name}{did_you_mean(str(key), names)}"
+                )
+            )
+        elif not catalog.conforms(value, param.annotation):
+            problems.append(
+                spec.problem(
+                    where, f"expected {catalog.expected(param.annotation)}, got {describe(value)}"
+                )
+            )
+
+
+def _check_run(
+    spec: Spec,
+    root: ClassInfo,
+    infos: dict[str, ClassInfo],
+    step_mode: str,
+    rows: int,
+    problems: list[Problem],
+) -> None:
+    run = spec.run
+    if step_mode == "fractional":
+        blocker = next(
+            (i for i in infos.values() if i.composite or i.metric_driven or not i.takes_epoch), None
+        )
+        if blocker is not None:
+            problems.append(
+                spec.problem(
+                    "run.step",
+                    f"{blocker.name}.step() takes no epoch "
+                    f"argument, so step: fractional cannot drive it; "
+                    f"use epoch or batch",
+                )
+            )
+    if root.metric_driven:
+        if run.order == "scheduler_first":
+            problems.append(
+                spec.problem(
+                    "run.order",
+                    f"{root.name} steps on a metric, and no "
+                    f"metric exists before the first row; use optimizer_first",
+                )
+            )
+        if run.metrics is None:
+            if "run.metrics" not in spec.lines:
+                problems.append(
+                    spec.problem(
+                        "run",
+                        f"{root.name} needs run.metrics: one value "
+                        f"per scheduler step ({rows:,} here)",
+                    )
+                )
+        elif len(run.metrics) < rows:
+            problems.append(
+                spec.problem(
+                    "run.metrics",
+                    f"{len(run.metrics):,} values for "
+                    f"{rows:,} scheduler steps; {root.name} needs one "
+                    f"per step ({rows:,})",
+                )
+            )
+    elif run.metrics is not None:
+        problems.append(
+            spec.problem(
+                "run.metrics",
+                f"only a metric-driven scheduler such as "
+                f"ReduceLROnPlateau reads metrics, not {root.name}",
+            )
+        )
+
+
+def _too_big(spec: Spec, step_mode: str, rows: int, max_rows: int) -> str:
+    shape = (
+        f"{spec.run.epochs:,} epochs"
+        if step_mode == "epoch"
+        else f"{spec.run.epochs:,} epochs × {spec.run.iters_per_epoch:,} iters"
+    )
+    return (
+        f"the run has {rows:,} rows ({shape}), more than the limit of {max_rows:,}; "
+        f"raise it with --max-rows {rows}"
+    )
+
+
+def _available_memory() -> int | None:
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def _exc_text(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return text or type(exc).__name__
+
+
+def _dedupe(problems: list[Problem]) -> list[Problem]:
+    seen: set[Problem] = set()
+    out = []
+    for p in problems:
+        if p not in seen:
+            seen.add(p)
+            out.append(p)
+    return out

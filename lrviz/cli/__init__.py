@@ -1,0 +1,14 @@
+"""The lrviz command line: the only code that prints, writes files and exits."""
+
+from __future__ import annotations
+
+from . import core  # noqa: F401  (registers the commands)
+from .app import app
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
+
+
+__all__ = ["app", "main"]

@@ -1,0 +1,137 @@
+"""The Typer app, the options commands share, and the one boundary that turns errors into exits."""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+import tempfile
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+
+from ..errors import LrvizError, SpecError, UsageError
+
+app = typer.Typer(
+    name="lrviz",
+    help="See exactly what a PyTorch learning-rate schedule will do, before a GPU-hour is spent.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+_state = {"debug": bool(os.environ.get("LRVIZ_DEBUG"))}
+
+
+@app.callback()
+def _root(
+    debug: Annotated[bool, typer.Option("--debug", help="Show Python tracebacks.")] = False,
+) -> None:
+    if debug:
+        _state["debug"] = True
+
+
+# Options shared by every command that takes a SPEC.
+SpecArg = Annotated[
+    str,
+    typer.Argument(
+        metavar="SPEC", help="A YAML file, a bundled preset name, or a scheduler class name."
+    ),
+]
+EpochsOpt = Annotated[int | None, typer.Option("--epochs", min=1, help="Override run.epochs.")]
+ItersOpt = Annotated[
+    int | None, typer.Option("--iters", min=1, help="Override run.iters_per_epoch.")
+]
+StepOpt = Annotated[
+    str | None, typer.Option("--step", help="Override run.step: epoch, batch or fractional.")
+]
+SetOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--set", metavar="KEY=VALUE", help="Override any key, value parsed as YAML (repeatable)."
+    ),
+]
+MaxRowsOpt = Annotated[
+    int, typer.Option("--max-rows", min=1, help="Refuse runs with more rows than this.")
+]
+
+
+def options(
+    epochs: int | None, iters: int | None, step: str | None, sets: list[str] | None, max_rows: int
+) -> Any:
+    """The shared options as a load.Options."""
+    from ..load import Options
+
+    if step is not None and step not in ("epoch", "batch", "fractional"):
+        raise UsageError(f"--step must be epoch, batch or fractional, not {step!r}")
+    return Options(tuple(sets or ()), epochs, iters, step, max_rows)
+
+
+def err(message: str) -> None:
+    """A diagnostic line on stderr (plain text: messages may contain [brackets])."""
+    typer.echo(message, err=True)
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def boundary(fn: F) -> F:
+    """Turn lrviz errors into one clean message and an exit code; tracebacks only with --debug."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except (typer.Exit, typer.Abort, SystemExit):
+            raise
+        except LrvizError as exc:
+            if _state["debug"]:
+                raise
+            lines = [str(p) for p in exc.problems] if isinstance(exc, SpecError) else [str(exc)]
+            for line in lines:
+                err(f"error: {line}")
+            raise typer.Exit(exc.exit_code) from None
+        except KeyboardInterrupt:
+            err("interrupted")
+            raise typer.Exit(130) from None
+        except Exception as exc:
+            if _state["debug"]:
+                raise
+            text = " ".join(str(exc).split())[:300]
+            err(
+                f"internal error: {type(exc).__name__}: {text}; "
+                "re-run with --debug for the traceback"
+            )
+            raise typer.Exit(1) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def write_atomic(path: Path, chunks: Iterable[str | bytes], *, guard: Iterable[Path] = ()) -> None:
+    """Write a file via a temporary file in the same folder + rename: never half-written."""
+    target = path.resolve()
+    for protected in guard:
+        if protected.resolve() == target:
+            raise UsageError(f"{path}: refusing to overwrite the spec being read")
+    folder = target.parent
+    if not folder.is_dir():
+        raise UsageError(f"{path}: folder {folder} does not exist")
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            for chunk in chunks:
+                fh.write(chunk.encode("utf-8") if isinstance(chunk, str) else chunk)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_stdout(chunks: Iterable[str]) -> None:
+    """Stream text to stdout (through click, so test runners capture it)."""
+    for chunk in chunks:
+        typer.echo(chunk, nl=False)
+    sys.stdout.flush()

@@ -1,0 +1,177 @@
+"""`table`, `list` and `show`: the schedule as rows, and what the installed torch offers."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Annotated
+
+import typer
+
+from .app import (
+    EpochsOpt,
+    ItersOpt,
+    MaxRowsOpt,
+    SetOpt,
+    SpecArg,
+    StepOpt,
+    app,
+    boundary,
+    err,
+    options,
+    write_stdout,
+)
+
+
+class TableFormat(str, Enum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+    markdown = "markdown"
+
+
+def simulate_spec(
+    spec: str,
+    epochs: int | None,
+    iters: int | None,
+    step: str | None,
+    sets: list[str] | None,
+    max_rows: int,
+):  # type: ignore[no-untyped-def]
+    """Load, check and run one SPEC argument -> Trace."""
+    from ..build import DEFAULT_MAX_ROWS  # noqa: F401  (keeps the import graph explicit)
+    from ..load import load_plan
+    from ..simulate import run
+
+    return run(load_plan(spec, options(epochs, iters, step, sets, max_rows)))
+
+
+def report_run(trace, *, warnings_to_stderr: bool = True) -> None:  # type: ignore[no-untyped-def]
+    """Warnings (once each, with counts) and the failure, on stderr; exit 1 on failure."""
+    if warnings_to_stderr:
+        for w in trace.warnings:
+            times = f" (×{w.count:,})" if w.count > 1 else ""
+            err(f"warning: row {w.step}{times}: {w.category}: {w.message}")
+    if trace.error is not None:
+        err(
+            f"error: run failed at row {trace.error.step}: {trace.error.message} "
+            f"(rows 0..{trace.error.step - 1} were produced)"
+            if trace.error.step
+            else f"error: run failed at row 0: {trace.error.message}"
+        )
+        raise typer.Exit(1)
+
+
+@app.command()
+@boundary
+def table(
+    spec: SpecArg,
+    fmt: Annotated[
+        TableFormat,
+        typer.Option(
+            "--format", "-f", help="table (sampled, for reading) or csv/json/markdown (every row)."
+        ),
+    ] = TableFormat.table,
+    rows: Annotated[int, typer.Option("--rows", min=3, help="Rows to show in table format.")] = 40,
+    all_rows: Annotated[
+        bool, typer.Option("--all", help="Show every row in table format.")
+    ] = False,
+    epochs: EpochsOpt = None,
+    iters: ItersOpt = None,
+    step: StepOpt = None,
+    sets: SetOpt = None,
+    max_rows: MaxRowsOpt = 20_000_000,
+) -> None:
+    """Print the schedule: one row per optimizer step, every param group's lr and momentum."""
+    from ..render import text
+
+    trace = simulate_spec(spec, epochs, iters, step, sets, max_rows)
+    if fmt is TableFormat.csv:
+        write_stdout(text.iter_csv(trace))
+    elif fmt is TableFormat.json:
+        write_stdout(text.iter_json(trace))
+    elif fmt is TableFormat.markdown:
+        write_stdout([text.markdown(trace)])
+    else:
+        _print_table(trace, trace.rows if all_rows else rows)
+    report_run(trace, warnings_to_stderr=fmt is not TableFormat.json)
+
+
+def _print_table(trace, budget: int) -> None:  # type: ignore[no-untyped-def]
+    from rich.console import Console
+
+    from ..render.table import header_lines, render_table, sparkline
+
+    console = Console(highlight=False)
+    for line in header_lines(trace):
+        console.print(line, markup=False)
+    if trace.rows > 1:
+        console.print(f"lr {trace.groups[0]}: {sparkline(trace.lr[:, 0].tolist())}", markup=False)
+    console.print(render_table(trace, max_rows=budget))
+
+
+@app.command("list")
+@boundary
+def list_types() -> None:
+    """List the scheduler types of the installed torch and the bundled presets."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from .. import catalog, presets
+    from ..spec import load_yaml
+
+    console = Console(highlight=False)
+    types = Table(title="Scheduler types (torch.optim.lr_scheduler)", title_justify="left")
+    types.add_column("type", style="bold")
+    types.add_column("parameters (default)")
+    for name, info in catalog.schedulers().items():
+        params = ", ".join(
+            p.name if p.required else f"{p.name}={p.default!r}"
+            for p in info.params
+            if p.name != "last_epoch"
+        )
+        types.add_row(name, params)
+    console.print(types)
+    shelf = Table(title="Bundled presets (lrviz table NAME)", title_justify="left")
+    shelf.add_column("preset", style="bold")
+    shelf.add_column("description")
+    for name in presets.preset_names():
+        data = load_yaml(presets.preset_path(name).read_text(encoding="utf-8")) or {}
+        shelf.add_row(name, str(data.get("description", "")) if isinstance(data, dict) else "")
+    console.print(shelf)
+
+
+@app.command()
+@boundary
+def show(
+    type_name: Annotated[str, typer.Argument(metavar="TYPE", help="A scheduler class name.")],
+) -> None:
+    """Show one scheduler type: what it does, its parameters, types and defaults."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from .. import catalog
+    from ..errors import UsageError
+
+    try:
+        info = catalog.find("scheduler", type_name, catalog.schedulers())
+    except KeyError as exc:
+        raise UsageError(str(exc.args[0])) from None
+    console = Console(highlight=False)
+    console.print(f"{info.name}: {info.summary}", markup=False)
+    params = Table(title_justify="left")
+    params.add_column("parameter", style="bold")
+    params.add_column("type")
+    params.add_column("default")
+    params.add_column("description")
+    for p in info.params:
+        default = "required" if p.required else repr(p.default)
+        if info.name == "OneCycleLR" and p.name == "total_steps":
+            default += " (lrviz fills in the run's steps)"
+        params.add_row(
+            p.name, catalog.expected(p.annotation) if p.annotation else "", default, p.doc
+        )
+    console.print(params)
+    if info.composite:
+        console.print("Children go inline: schedulers: [{type: LinearLR, ...}, ...]", markup=False)
+    if info.metric_driven:
+        console.print("Needs run.metrics: one value per scheduler step.", markup=False)

@@ -1,0 +1,126 @@
+"""Trace -> a rich Table (sampled to a readable size) and its header lines."""
+
+from __future__ import annotations
+
+import math
+
+from rich.table import Table
+from rich.text import Text
+
+from ..trace import Trace
+
+SPARK = "▁▂▃▄▅▆▇█"
+
+
+def fmt(value: float) -> str:
+    """A value for reading, 6 significant digits (exports keep full precision)."""
+    if math.isnan(value):
+        return "nan"
+    return f"{value:.6g}"
+
+
+def changed_rows(trace: Trace) -> list[int]:
+    """Rows whose lr (any group) differs from the previous row's."""
+    import numpy as np
+
+    if trace.rows < 2:
+        return []
+    diff = np.any(trace.lr[1:] != trace.lr[:-1], axis=1)
+    return (np.flatnonzero(diff) + 1).tolist()
+
+
+def sample_rows(trace: Trace, budget: int) -> list[int]:
+    """At most `budget` rows: first, last, where the lr changes, then evenly spaced."""
+    import numpy as np
+
+    n = trace.rows
+    if n <= budget:
+        return list(range(n))
+    picked = {0, n - 1}
+    changes = changed_rows(trace)
+    if len(changes) + 2 <= budget // 2:
+        picked.update(changes)  # few changes (step decays): show every one
+    spare = budget - len(picked)
+    if spare > 0:
+        picked.update(np.linspace(0, n - 1, spare + 2).round().astype(int).tolist())
+    return sorted(picked)[:budget] if len(picked) > budget else sorted(picked)
+
+
+def sparkline(values: list[float], width: int = 60) -> str:
+    """A one-line block-character picture of a curve (bucket maxima)."""
+    finite = [v for v in values if math.isfinite(v)]
+    if not finite:
+        return ""
+    if len(values) > width:
+        size = len(values) / width
+        values = [
+            max(values[int(i * size) : max(int((i + 1) * size), int(i * size) + 1)])
+            for i in range(width)
+        ]
+    lo, hi = min(finite), max(finite)
+    span = hi - lo or 1.0
+    return "".join(
+        SPARK[min(7, int((v - lo) / span * 7.999))] if math.isfinite(v) else "!" for v in values
+    )
+
+
+def header_lines(trace: Trace) -> list[str]:
+    """What a reader needs before the rows: scheduler, mode, size, notes."""
+    shape = (
+        f"{trace.epochs} epochs"
+        if not trace.per_batch
+        else f"{trace.epochs} epochs × {trace.iters_per_epoch} iters"
+    )
+    lines = [
+        f"{trace.scheduler} · step: {trace.step_mode} · order: {trace.order} · "
+        f"{trace.rows:,} rows ({shape}) · torch {trace.torch_version}"
+    ]
+    if trace.description:
+        lines.insert(0, trace.description)
+    lines.extend(f"note: {n}" for n in trace.notes)
+    return lines
+
+
+def render_table(trace: Trace, *, max_rows: int = 40) -> Table:
+    """The rows as a rich Table; long runs sampled, lr changes in bold."""
+    rows = sample_rows(trace, max_rows)
+    changes = set(changed_rows(trace))
+    caption = None
+    if len(rows) < trace.rows:
+        caption = (
+            f"showing {len(rows)} of {trace.rows:,} rows (first, last, lr changes, evenly "
+            f"spaced); --all shows every row, --format csv exports them"
+        )
+    table = Table(
+        title=trace.name,
+        caption=caption,
+        title_justify="left",
+        caption_justify="left",
+        header_style="bold",
+    )
+    table.add_column("step", justify="right")
+    table.add_column("epoch", justify="right")
+    if trace.per_batch:
+        table.add_column("iter", justify="right")
+        table.add_column("x", justify="right")
+    for g in trace.groups:
+        table.add_column(f"lr {g}", justify="right", style="cyan")
+    mom_groups = [g for g, kind in enumerate(trace.momentum_kind) if kind]
+    for g in mom_groups:
+        label = "β1" if trace.momentum_kind[g] == "betas" else "momentum"
+        table.add_column(f"{label} {trace.groups[g]}", justify="right", style="magenta")
+    _, epoch, it, x = trace.positions()
+    prev = -1
+    for k in rows:
+        if prev >= 0 and k > prev + 1:
+            table.add_row(Text(f"⋮ {k - prev - 1:,}", style="dim"))
+        cells = [str(k), str(int(epoch[k]))]
+        if trace.per_batch:
+            cells += [str(int(it[k])), f"{float(x[k]):.4g}"]
+        cells += [fmt(float(v)) for v in trace.lr[k]]
+        cells += [fmt(float(trace.momentum[k, g])) for g in mom_groups]
+        bad = any(not math.isfinite(float(v)) or v < 0 for v in trace.lr[k])
+        style = "bold red" if bad else ("bold" if k in changes else None)
+        table.add_row(*cells, style=style)
+        prev = k
+    return table

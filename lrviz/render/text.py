@@ -1,0 +1,107 @@
+"""Trace -> CSV, JSON and Markdown text (SPEC section 4), streamed in chunks."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterator
+from typing import Any
+
+from ..trace import Trace
+
+CHUNK_ROWS = 50_000  # rows per chunk: memory stays bounded, writes stay few
+
+
+def _num(value: float) -> str:
+    """A float at full precision (repr), so it reads back bit for bit."""
+    return repr(value)
+
+
+def _json_num(value: float | None) -> str:
+    # JSON has no NaN or Infinity: write them as the strings "NaN", "Infinity", "-Infinity".
+    if value is None:
+        return "null"
+    if math.isfinite(value):
+        return repr(value)
+    return '"NaN"' if math.isnan(value) else ('"Infinity"' if value > 0 else '"-Infinity"')
+
+
+def header(trace: Trace) -> list[str]:
+    """CSV column names: positions, one lr per group, then one momentum per group if any."""
+    names = ["step", "epoch", "iter", "x"] + [f"lr_{g}" for g in trace.groups]
+    if trace.has_momentum:
+        names += [f"momentum_{g}" for g in trace.groups]
+    return names
+
+
+def _text_columns(trace: Trace, start: int, stop: int, num: Any = _num) -> list[list[str]]:
+    """Rows [start, stop) as text, one column at a time (map over lists is the fast path)."""
+    step, epoch, it, x = trace.positions(start, stop)
+    cols = [
+        list(map(str, step.tolist())),
+        list(map(str, epoch.tolist())),
+        list(map(str, it.tolist())),
+        list(map(num, x.tolist())),
+    ]
+    for g in range(len(trace.groups)):
+        cols.append(list(map(num, trace.lr[start:stop, g].tolist())))
+    if trace.has_momentum:
+        for g, kind in enumerate(trace.momentum_kind):
+            values = trace.momentum[start:stop, g].tolist()
+            cols.append([""] * len(values) if kind is None else list(map(num, values)))
+    return cols
+
+
+def iter_csv(trace: Trace) -> Iterator[str]:
+    """CSV text of every row, in chunks."""
+    yield ",".join(header(trace)) + "\n"
+    for start in range(0, trace.rows, CHUNK_ROWS):
+        cols = _text_columns(trace, start, start + CHUNK_ROWS)
+        yield "".join(",".join(r) + "\n" for r in zip(*cols, strict=True))
+
+
+def iter_json(trace: Trace, extra: dict[str, Any] | None = None) -> Iterator[str]:
+    """The JSON document of SPEC section 4, in chunks, one row per line."""
+    head = {
+        "name": trace.name,
+        "torch_version": trace.torch_version,
+        "scheduler": trace.scheduler,
+        "step_mode": trace.step_mode,
+        "order": trace.order,
+        "iters_per_epoch": trace.iters_per_epoch,
+        "groups": trace.groups,
+    }
+    head.update(extra or {})
+    yield json.dumps(head)[:-1] + ', "rows": ['
+    n_groups = len(trace.groups)
+    for start in range(0, trace.rows, CHUNK_ROWS):
+        cols = _text_columns(trace, start, start + CHUNK_ROWS, _json_num)
+        lrs = cols[4 : 4 + n_groups]
+        moms = cols[4 + n_groups :]
+        lines = []
+        for k in range(len(cols[0])):
+            mom = (
+                ", ".join(m[k] or "null" for m in moms) if moms else ", ".join(["null"] * n_groups)
+            )
+            lines.append(
+                f'{{"step": {cols[0][k]}, "epoch": {cols[1][k]}, "iter": {cols[2][k]}, '
+                f'"x": {cols[3][k]}, "lr": [{", ".join(c[k] for c in lrs)}], '
+                f'"momentum": [{mom}]}}'
+            )
+        yield ("\n  " if start == 0 else ",\n  ") + ",\n  ".join(lines)
+    tail = {
+        "warnings": [vars(w) for w in trace.warnings],
+        "error": vars(trace.error) if trace.error else None,
+        "notes": trace.notes,
+    }
+    yield "\n], " + json.dumps(tail)[1:] + "\n"
+
+
+def markdown(trace: Trace) -> str:
+    """Every row as a GitHub-flavoured Markdown table."""
+    names = header(trace)
+    out = ["| " + " | ".join(names) + " |", "|" + "---:|" * len(names)]
+    for start in range(0, trace.rows, CHUNK_ROWS):
+        cols = _text_columns(trace, start, start + CHUNK_ROWS)
+        out.extend("| " + " | ".join(r) + " |" for r in zip(*cols, strict=True))
+    return "\n".join(out) + "\n"

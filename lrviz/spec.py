@@ -1,0 +1,508 @@
+"""YAML schedule file -> Spec: structure checked, every problem located; no torch here."""
+
+from __future__ import annotations
+
+import csv
+import math
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import Problem, did_you_mean
+
+STEP_MODES = ("epoch", "batch", "fractional")
+ORDERS = ("optimizer_first", "scheduler_first")
+TOP_KEYS = (
+    "name",
+    "description",
+    "optimizer",
+    "param_groups",
+    "scheduler",
+    "run",
+    "check",
+    "expect",
+)
+RUN_KEYS = ("epochs", "iters_per_epoch", "step", "order", "metrics")
+MAX_SPEC_BYTES = 5_000_000  # a schedule file is a few hundred bytes; refuse pathological input
+MAX_NODES = 200_000  # bounds alias expansion ("billion laughs") and giant documents
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader whose floats follow YAML 1.2, so `1e-6` is 0.000001, not a string."""
+
+
+# YAML 1.1 insists on a dot in a float ("1.0e-6"); YAML 1.2's core schema does not.
+_FLOAT_12 = re.compile(
+    r"""^(?:[-+]?(?:\.[0-9]+|[0-9][0-9_]*(?:\.[0-9_]*)?)(?:[eE][-+]?[0-9]+)?
+    |[-+]?\.(?:inf|Inf|INF)
+    |\.(?:nan|NaN|NAN))$""",
+    re.X,
+)
+_INT = re.compile(r"^[-+]?(?:0|[1-9][0-9_]*|0o[0-7]+|0x[0-9a-fA-F]+)$")
+_Loader.yaml_implicit_resolvers = {
+    k: [(tag, rx) for tag, rx in v if tag != "tag:yaml.org,2002:float"]
+    for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_Loader.add_implicit_resolver("tag:yaml.org,2002:float", _FLOAT_12, list("-+0123456789."))
+
+
+def _construct_float(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> float | int:
+    text = str(loader.construct_scalar(node)).replace("_", "")
+    if _INT.match(text):  # an explicit !!float tag on "10" still gives a float
+        return float(int(text, 0))
+    lowered = text.lower()
+    if lowered.endswith(".nan"):
+        return math.nan
+    if lowered.endswith(".inf"):
+        return -math.inf if lowered.startswith("-") else math.inf
+    return float(text)
+
+
+_Loader.add_constructor("tag:yaml.org,2002:float", _construct_float)
+
+
+def load_yaml(text: str) -> Any:
+    """Plain data from YAML text with the 1.2 float rules (used for --set values too)."""
+    return yaml.load(text, Loader=_Loader)
+
+
+@dataclass
+class SchedulerSpec:
+    """One scheduler: its type as written, its constructor keywords, inline children."""
+
+    type: str
+    kwargs: dict[str, Any]
+    children: list[SchedulerSpec]
+    key: str  # key path, e.g. "scheduler" or "scheduler.schedulers[1]"
+
+
+@dataclass
+class RunSpec:
+    """How the training loop steps the scheduler (SPEC section 2)."""
+
+    epochs: int
+    iters_per_epoch: int = 1
+    step: str | None = None  # None: the scheduler's natural mode, decided in build
+    order: str = "optimizer_first"
+    metrics: list[float] | None = None
+
+
+@dataclass
+class Spec:
+    """A parsed schedule file, plus where each key came from and what is wrong with it."""
+
+    name: str
+    description: str
+    source: str
+    optimizer_type: str
+    optimizer_kwargs: dict[str, Any]
+    groups: list[dict[str, Any]]  # per-group overrides (without "name")
+    group_names: list[str]
+    scheduler: SchedulerSpec
+    run: RunSpec
+    check: dict[str, Any] = field(default_factory=dict)
+    expect: dict[str, Any] = field(default_factory=dict)
+    lines: dict[str, int] = field(default_factory=dict)
+    overridden: dict[str, str] = field(default_factory=dict)  # key path -> the --set text
+    problems: list[Problem] = field(default_factory=list)
+
+    def where(self, key: str | None) -> tuple[str, int | None]:
+        """The source label and YAML line for a key path (nearest located ancestor)."""
+        return locate(self.source, self.lines, self.overridden, key)
+
+    def problem(self, key: str | None, message: str) -> Problem:
+        """A Problem located at `key`."""
+        source, line = self.where(key)
+        return Problem(source, key, line, message)
+
+
+def locate(
+    source: str, lines: dict[str, int], overridden: dict[str, str], key: str | None
+) -> tuple[str, int | None]:
+    """The source label and line of a key path, or of its nearest located ancestor."""
+    probe = key
+    while probe:
+        if probe in overridden:
+            return f"--set {overridden[probe]}", None
+        if probe in lines:
+            return source, lines[probe]
+        probe = _parent(probe)
+    return source, None
+
+
+def _parent(key: str) -> str:
+    if key.endswith("]"):
+        return key[: key.rindex("[")]
+    return key.rpartition(".")[0]
+
+
+def _child(key: str, part: str | int) -> str:
+    if isinstance(part, int):
+        return f"{key}[{part}]"
+    return f"{key}.{part}" if key else str(part)
+
+
+def _walk_lines(node: yaml.Node, key: str, lines: dict[str, int], dups: list[str]) -> None:
+    """Record the 1-based line of every key path; note duplicate keys (PyYAML keeps the last)."""
+    seen_ids: set[int] = set()
+    stack: list[tuple[yaml.Node, str]] = [(node, key)]
+    while stack:
+        cur, path = stack.pop()
+        if id(cur) in seen_ids:  # an alias: its lines are the anchor's, and re-walking explodes
+            continue
+        seen_ids.add(id(cur))
+        if len(seen_ids) > MAX_NODES:
+            raise _TooBig()
+        if isinstance(cur, yaml.MappingNode):
+            names: set[str] = set()
+            for k_node, v_node in cur.value:
+                if not isinstance(k_node, yaml.ScalarNode):
+                    continue
+                sub = _child(path, k_node.value)
+                if k_node.value in names and k_node.value != "<<":
+                    dups.append(sub)
+                names.add(k_node.value)
+                lines.setdefault(sub, k_node.start_mark.line + 1)
+                stack.append((v_node, sub))
+        elif isinstance(cur, yaml.SequenceNode):
+            for i, item in enumerate(cur.value):
+                sub = _child(path, i)
+                lines.setdefault(sub, item.start_mark.line + 1)
+                stack.append((item, sub))
+
+
+class _TooBig(Exception):
+    pass
+
+
+def read_document(text: str, source: str) -> tuple[Any, dict[str, int], list[Problem]]:
+    """Parse YAML text into data and a key-path -> line map; problems instead of exceptions."""
+    if len(text) > MAX_SPEC_BYTES:
+        msg = f"file is {len(text):,} bytes; a schedule file may be at most {MAX_SPEC_BYTES:,}"
+        return None, {}, [Problem(source, None, None, msg)]
+    try:
+        loader = _Loader(text)
+        try:
+            node = loader.get_single_node()
+            lines: dict[str, int] = {}
+            dups: list[str] = []
+            if node is not None:
+                _walk_lines(node, "", lines, dups)
+            data = loader.construct_document(node) if node is not None else None
+        finally:
+            loader.dispose()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        what = exc.problem or exc.context or "invalid YAML"
+        col = f" (column {mark.column + 1})" if mark else ""
+        return None, {}, [Problem(source, None, line, f"YAML syntax error: {what}{col}")]
+    except yaml.YAMLError as exc:
+        return None, {}, [Problem(source, None, None, f"YAML error: {exc}")]
+    except (_TooBig, RecursionError):
+        msg = f"document too large or too deeply nested (more than {MAX_NODES:,} nodes)"
+        return None, {}, [Problem(source, None, None, msg)]
+    problems = [Problem(source, d, lines.get(d), "duplicate key") for d in dups]
+    return data, lines, problems
+
+
+def apply_override(data: dict[str, Any], assignment: str) -> str:
+    """Apply one `--set dotted.key=value` to raw data; return the key path it set."""
+    from .errors import UsageError
+
+    dotted, sep, raw = assignment.partition("=")
+    dotted = dotted.strip()
+    if not sep or not dotted:
+        raise UsageError(f"--set {assignment!r}: expected dotted.key=value, e.g. scheduler.T_0=10")
+    try:
+        value = load_yaml(raw) if raw.strip() else None
+    except yaml.YAMLError as exc:
+        raise UsageError(f"--set {assignment!r}: value is not valid YAML ({exc})") from None
+    parts = dotted.split(".")
+    node: Any = data
+    path = ""
+    for i, part in enumerate(parts):
+        last = i == len(parts) - 1
+        if isinstance(node, list):
+            if not part.isdigit() or int(part) >= len(node):
+                raise UsageError(f"--set {assignment!r}: {path} has no item {part}")
+            idx = int(part)
+            path = _child(path, idx)
+            if last:
+                node[idx] = value
+            else:
+                node = node[idx]
+            continue
+        if not isinstance(node, dict):
+            raise UsageError(f"--set {assignment!r}: {path} is not a mapping")
+        path = _child(path, part)
+        if last:
+            node[part] = value
+        else:
+            node = node.setdefault(part, {})
+    return path
+
+
+def parse(
+    data: Any,
+    source: str,
+    lines: dict[str, int],
+    overridden: dict[str, str],
+    base_dir: Path | None,
+    default_name: str,
+) -> Spec:
+    """Check the structure of raw spec data; problems are collected on the Spec, not raised."""
+    ctx = _Ctx(source, lines, overridden)
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        ctx.add(
+            "",
+            f"expected a mapping of keys (name, optimizer, scheduler, run, ...), got {_kind(data)}",
+        )
+        data = {}
+    ctx.unknown_keys(data, "", TOP_KEYS)
+
+    name = ctx.string(data, "name", default_name)
+    description = ctx.string(data, "description", "")
+
+    opt = ctx.mapping(data, "optimizer")
+    opt_type = ctx.string(opt, "type", "SGD", key="optimizer.type")
+    opt_kwargs = {k: v for k, v in opt.items() if k != "type"}
+    if "lr" not in opt_kwargs:
+        opt_kwargs["lr"] = 0.1
+
+    groups: list[dict[str, Any]] = []
+    names: list[str] = []
+    raw_groups = data.get("param_groups")
+    if raw_groups is None:
+        groups, names = [{}], ["group0"]
+    elif not isinstance(raw_groups, list) or not raw_groups:
+        ctx.add("param_groups", f"expected a non-empty list of groups, got {_kind(raw_groups)}")
+        groups, names = [{}], ["group0"]
+    else:
+        for i, g in enumerate(raw_groups):
+            key = _child("param_groups", i)
+            if not isinstance(g, dict):
+                ctx.add(key, f"expected a mapping such as {{name: head, lr: 0.1}}, got {_kind(g)}")
+                g = {}
+            label = ctx.string(g, "name", f"group{i}", key=_child(key, "name"))
+            if label in names:
+                ctx.add(_child(key, "name"), f"group name {label!r} is used twice")
+            names.append(label)
+            groups.append({k: v for k, v in g.items() if k != "name"})
+
+    sched_raw = data.get("scheduler")
+    if sched_raw is None:
+        ctx.add(
+            "scheduler", "missing: every spec needs a scheduler, e.g. {type: StepLR, step_size: 30}"
+        )
+        sched_raw = {}
+    scheduler = _scheduler(ctx, sched_raw, "scheduler")
+
+    run = _run(ctx, data.get("run"), base_dir)
+    check = ctx.mapping(data, "check")
+    expect = ctx.mapping(data, "expect")
+    return Spec(
+        name=name,
+        description=description,
+        source=source,
+        optimizer_type=opt_type,
+        optimizer_kwargs=opt_kwargs,
+        groups=groups,
+        group_names=names,
+        scheduler=scheduler,
+        run=run,
+        check=check,
+        expect=expect,
+        lines=lines,
+        overridden=overridden,
+        problems=ctx.problems,
+    )
+
+
+def iter_schedulers(root: SchedulerSpec) -> Iterator[SchedulerSpec]:
+    """The scheduler and all its inline children, depth first."""
+    yield root
+    for child in root.children:
+        yield from iter_schedulers(child)
+
+
+def _scheduler(ctx: _Ctx, raw: Any, key: str, depth: int = 0) -> SchedulerSpec:
+    if not isinstance(raw, dict):
+        ctx.add(key, f"expected a mapping with a 'type', got {_kind(raw)}")
+        return SchedulerSpec("", {}, [], key)
+    stype = raw.get("type")
+    if not isinstance(stype, str) or not stype:
+        ctx.add(
+            _child(key, "type") if "type" in raw else key,
+            "missing scheduler type, e.g. type: CosineAnnealingLR"
+            if stype is None
+            else f"expected a scheduler class name, got {_kind(stype)}",
+        )
+        stype = ""
+    kwargs = {k: v for k, v in raw.items() if k not in ("type", "schedulers")}
+    children: list[SchedulerSpec] = []
+    if "schedulers" in raw:
+        subs = raw["schedulers"]
+        skey = _child(key, "schedulers")
+        if depth >= 8:
+            ctx.add(skey, "composites nested more than 8 deep")
+        elif not isinstance(subs, list) or not subs:
+            ctx.add(skey, f"expected a non-empty list of schedulers, got {_kind(subs)}")
+        else:
+            children = [_scheduler(ctx, s, _child(skey, i), depth + 1) for i, s in enumerate(subs)]
+    return SchedulerSpec(stype, kwargs, children, key)
+
+
+def _run(ctx: _Ctx, raw: Any, base_dir: Path | None) -> RunSpec:
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        ctx.add("run", f"expected a mapping (epochs, iters_per_epoch, step, ...), got {_kind(raw)}")
+        raw = {}
+    ctx.unknown_keys(raw, "run", RUN_KEYS)
+    epochs = ctx.positive_int(raw, "epochs", None)
+    if epochs is None and "epochs" not in raw:
+        ctx.add("run.epochs", "missing: set run.epochs in the file or pass --epochs N")
+    iters = ctx.positive_int(raw, "iters_per_epoch", 1)
+    step = ctx.choice(raw, "step", STEP_MODES)
+    order = ctx.choice(raw, "order", ORDERS) or "optimizer_first"
+    metrics = _metrics(ctx, raw.get("metrics"), base_dir) if "metrics" in raw else None
+    return RunSpec(epochs or 1, iters or 1, step, order, metrics)
+
+
+def _metrics(ctx: _Ctx, raw: Any, base_dir: Path | None) -> list[float] | None:
+    key = "run.metrics"
+    if isinstance(raw, list):
+        values: list[float] = []
+        for i, v in enumerate(raw):
+            if isinstance(v, bool) or not isinstance(v, (int, float)):
+                ctx.add(_child(key, i), f"expected a number, got {_kind(v)}")
+                return None
+            values.append(float(v))
+        return values
+    if isinstance(raw, dict):
+        ctx.unknown_keys(raw, key, ("csv", "column"))
+        path, column = raw.get("csv"), raw.get("column")
+        if not isinstance(path, str) or not isinstance(column, str):
+            ctx.add(key, "expected {csv: path/to/log.csv, column: val_loss}")
+            return None
+        return _metrics_csv(ctx, (base_dir or Path.cwd()) / path, column)
+    ctx.add(key, f"expected a list of numbers or {{csv: path, column: name}}, got {_kind(raw)}")
+    return None
+
+
+def _metrics_csv(ctx: _Ctx, path: Path, column: str) -> list[float] | None:
+    key = "run.metrics.csv"
+    try:
+        with path.open(newline="", encoding="utf-8") as fh:
+            reader = csv.DictReader(fh)
+            header = reader.fieldnames or []
+            if column not in header:
+                ctx.add(
+                    "run.metrics.column",
+                    f"{path.name} has no column {column!r} "
+                    f"(columns: {', '.join(header) or 'none'}){did_you_mean(column, header)}",
+                )
+                return None
+            values: list[float] = []
+            for row_no, row in enumerate(reader, start=2):
+                cell = (row.get(column) or "").strip()
+                if not cell:
+                    continue  # logs often leave a metric blank on batches where it is not computed
+                try:
+                    values.append(float(cell))
+                except ValueError:
+                    ctx.add(key, f"{path.name} line {row_no}: {column}={cell!r} is not a number")
+                    return None
+            return values
+    except OSError as exc:
+        ctx.add(key, f"cannot read {path}: {exc.strerror or exc}")
+        return None
+
+
+def _kind(value: Any) -> str:
+    """How a value reads in a message: the value itself when short, else its type."""
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if value is None:
+        return "nothing (null)"
+    text = repr(value)
+    return text if len(text) <= 40 else f"a {type(value).__name__}"
+
+
+def describe(value: Any) -> str:
+    """How a value reads in an error message (shared with build's type checks)."""
+    return _kind(value)
+
+
+class _Ctx:
+    """Collects problems while parsing, locating each by key path."""
+
+    def __init__(self, source: str, lines: dict[str, int], overridden: dict[str, str]) -> None:
+        self.source, self.lines, self.overridden = source, lines, overridden
+        self.problems: list[Problem] = []
+
+    def add(self, key: str, message: str) -> None:
+        source, line = locate(self.source, self.lines, self.overridden, key or None)
+        self.problems.append(Problem(source, key or None, line, message))
+
+    def unknown_keys(self, raw: dict[str, Any], key: str, allowed: tuple[str, ...]) -> None:
+        for k in raw:
+            if k not in allowed:
+                sub = _child(key, str(k))
+                self.add(sub, f"unknown key{did_you_mean(str(k), allowed)}")
+
+    def mapping(self, raw: dict[str, Any], name: str) -> dict[str, Any]:
+        value = raw.get(name)
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            self.add(name, f"expected a mapping, got {_kind(value)}")
+            return {}
+        return value
+
+    def string(self, raw: dict[str, Any], name: str, default: str, key: str | None = None) -> str:
+        value = raw.get(name)
+        if value is None:
+            return default
+        if not isinstance(value, str):
+            self.add(key or name, f"expected text, got {_kind(value)}")
+            return default
+        return value
+
+    def positive_int(self, raw: dict[str, Any], name: str, default: int | None) -> int | None:
+        value = raw.get(name)
+        key = _child("run", name)
+        if value is None:
+            return default
+        if isinstance(value, bool) or not isinstance(value, int):
+            hint = ""
+            if isinstance(value, float) and math.isfinite(value) and value.is_integer():
+                hint = f" (write {int(value)})"
+            self.add(key, f"expected a whole number, got {_kind(value)}{hint}")
+            return default
+        if value < 1:
+            self.add(key, f"must be at least 1, got {value}")
+            return default
+        return value
+
+    def choice(self, raw: dict[str, Any], name: str, options: tuple[str, ...]) -> str | None:
+        value = raw.get(name)
+        if value is None:
+            return None
+        if value not in options:
+            hint = did_you_mean(str(value), options) if isinstance(value, str) else ""
+            self.add(
+                _child("run", name),
+                f"expected one of {', '.join(options)}, got {_kind(value)}{hint}",
+            )
+            return None
+        return str(value)

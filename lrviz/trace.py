@@ -1,0 +1,95 @@
+"""The rows of a run: lr and momentum per param group, plus what torch said along the way."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import numpy as np
+
+
+@dataclass(frozen=True)
+class WarningRecord:
+    """A torch warning: the first row it happened at and how many times it happened."""
+
+    step: int
+    count: int
+    category: str
+    message: str
+
+
+@dataclass(frozen=True)
+class Failure:
+    """torch raised while producing row `step`; rows before it are valid."""
+
+    step: int
+    message: str
+
+
+@dataclass
+class Trace:
+    """Every row of a simulated run (SPEC section 2), column-wise in numpy arrays."""
+
+    name: str
+    scheduler: str  # root scheduler class name
+    step_mode: str
+    order: str
+    epochs: int
+    iters_per_epoch: int
+    groups: list[str]
+    lr: np.ndarray  # shape (rows, groups), float64
+    momentum: np.ndarray  # shape (rows, groups), float64, NaN where a group has none
+    momentum_kind: list[str | None]  # per group: "momentum", "betas" or None
+    torch_version: str
+    description: str = ""
+    warnings: list[WarningRecord] = field(default_factory=list)
+    error: Failure | None = None
+    notes: list[str] = field(default_factory=list)
+    events: dict[str, list[int]] = field(default_factory=dict)  # marker kind -> row indices
+
+    @property
+    def rows(self) -> int:
+        return int(self.lr.shape[0])
+
+    @property
+    def has_momentum(self) -> bool:
+        return any(k is not None for k in self.momentum_kind)
+
+    @property
+    def per_batch(self) -> bool:
+        return self.step_mode != "epoch"
+
+    def positions(self, start: int = 0, stop: int | None = None) -> tuple[np.ndarray, ...]:
+        """(step, epoch, iter, x) for rows [start, stop); x = e + i / iters, as in the loop."""
+        import numpy as np
+
+        steps = np.arange(
+            start, self.rows if stop is None else min(stop, self.rows), dtype=np.int64
+        )
+        if not self.per_batch:
+            return steps, steps, np.zeros_like(steps), steps.astype(np.float64)
+        epoch, it = np.divmod(steps, self.iters_per_epoch)
+        return steps, epoch, it, epoch + it / self.iters_per_epoch
+
+    def x(self) -> np.ndarray:
+        """The fractional epoch of every row."""
+        return self.positions()[3]
+
+    def row(self, k: int) -> dict[str, Any]:
+        """One row as SPEC section 4 writes it (floats as Python floats, None for no momentum)."""
+        e = int(k // self.iters_per_epoch) if self.per_batch else k
+        i = int(k % self.iters_per_epoch) if self.per_batch else 0
+        x = e + i / self.iters_per_epoch if self.per_batch else float(e)
+        mom = [
+            None if kind is None else float(self.momentum[k, g])
+            for g, kind in enumerate(self.momentum_kind)
+        ]
+        return {
+            "step": k,
+            "epoch": e,
+            "iter": i,
+            "x": x,
+            "lr": [float(v) for v in self.lr[k]],
+            "momentum": mom,
+        }
