@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import core  # noqa: F401  (registers the commands)
+from . import check, core, inspect_cmds, plot  # noqa: F401  (each module registers its commands)
 from .app import app
 
 

@@ -1,0 +1,1 @@
+"""Commands added by a later change."""
