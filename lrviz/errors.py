@@ -75,6 +75,11 @@ def did_you_mean(word: str, options: list[str] | tuple[str, ...]) -> str:
     """A '; did you mean 'x'?' suffix for the closest option, or '' when none is close."""
     import difflib
 
-    lowered = {o.lower(): o for o in options}
-    hits = difflib.get_close_matches(word.lower(), list(lowered), n=1, cutoff=0.6)
+    lowered: dict[str, str] = {}
+    for option in options:
+        lowered.setdefault(option.lower(), option)  # earlier options win a case-folded tie
+    key = word.lower()
+    hits = difflib.get_close_matches(key, list(lowered), n=1, cutoff=0.6)
+    if not hits and len(key) >= 3:  # "cosine" -> "CosineAnnealingLR": a prefix is a good guess
+        hits = sorted((o for o in lowered if o.startswith(key)), key=len)[:1]
     return f"; did you mean '{lowered[hits[0]]}'?" if hits else ""

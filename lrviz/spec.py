@@ -301,8 +301,9 @@ def parse(
         ctx.add(
             "scheduler", "missing: every spec needs a scheduler, e.g. {type: StepLR, step_size: 30}"
         )
-        sched_raw = {}
-    scheduler = _scheduler(ctx, sched_raw, "scheduler")
+        scheduler = SchedulerSpec("", {}, [], "scheduler")
+    else:
+        scheduler = _scheduler(ctx, sched_raw, "scheduler")
 
     run = _run(ctx, data.get("run"), base_dir)
     check = ctx.mapping(data, "check")

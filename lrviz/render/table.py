@@ -29,17 +29,31 @@ def changed_rows(trace: Trace) -> list[int]:
     return (np.flatnonzero(diff) + 1).tolist()
 
 
+def turning_rows(trace: Trace) -> list[int]:
+    """Rows where the lr (any group) turns: restarts, peaks and floors of a cyclic curve."""
+    import numpy as np
+
+    if trace.rows < 3:
+        return []
+    sign = np.sign(np.diff(trace.lr, axis=0))
+    turn = np.any((sign[1:] != sign[:-1]) & (sign[1:] != 0) & (sign[:-1] != 0), axis=1)
+    return (np.flatnonzero(turn) + 1).tolist()
+
+
 def sample_rows(trace: Trace, budget: int) -> list[int]:
-    """At most `budget` rows: first, last, where the lr changes, then evenly spaced."""
+    """At most `budget` rows: first, last, lr changes or turns (with the row before), evenly spaced."""
     import numpy as np
 
     n = trace.rows
     if n <= budget:
         return list(range(n))
     picked = {0, n - 1}
-    changes = changed_rows(trace)
-    if len(changes) + 2 <= budget // 2:
-        picked.update(changes)  # few changes (step decays): show every one
+    for landmarks in (changed_rows(trace), turning_rows(trace)):
+        if 2 * len(landmarks) + len(picked) <= budget // 2:
+            # few of them (step decays, restarts): show each with the row before it
+            picked.update(landmarks)
+            picked.update(k - 1 for k in landmarks)
+            break
     spare = budget - len(picked)
     if spare > 0:
         picked.update(np.linspace(0, n - 1, spare + 2).round().astype(int).tolist())
@@ -64,6 +78,17 @@ def sparkline(values: list[float], width: int = 60) -> str:
     )
 
 
+def varying_momentum(trace: Trace) -> list[int]:
+    """Groups whose momentum (or beta1) changes during the run; constant ones go in the header."""
+    import numpy as np
+
+    return [
+        g
+        for g, kind in enumerate(trace.momentum_kind)
+        if kind and trace.rows and not np.all(trace.momentum[:, g] == trace.momentum[0, g])
+    ]
+
+
 def header_lines(trace: Trace) -> list[str]:
     """What a reader needs before the rows: scheduler, mode, size, notes."""
     shape = (
@@ -77,6 +102,15 @@ def header_lines(trace: Trace) -> list[str]:
     ]
     if trace.description:
         lines.insert(0, trace.description)
+    varying = varying_momentum(trace)
+    constant = [
+        f"{trace.groups[g]} {fmt(float(trace.momentum[0, g]))}"
+        for g, kind in enumerate(trace.momentum_kind)
+        if kind and g not in varying and trace.rows
+    ]
+    if constant:
+        label = "β1" if "betas" in trace.momentum_kind else "momentum"
+        lines.append(f"{label} (constant): {', '.join(constant)}")
     lines.extend(f"note: {n}" for n in trace.notes)
     return lines
 
@@ -104,11 +138,17 @@ def render_table(trace: Trace, *, max_rows: int = 40) -> Table:
         table.add_column("iter", justify="right")
         table.add_column("x", justify="right")
     for g in trace.groups:
-        table.add_column(f"lr {g}", justify="right", style="cyan")
-    mom_groups = [g for g, kind in enumerate(trace.momentum_kind) if kind]
+        table.add_column(f"lr {g}", justify="right", style="cyan", no_wrap=True, min_width=9)
+    mom_groups = varying_momentum(trace)
     for g in mom_groups:
         label = "β1" if trace.momentum_kind[g] == "betas" else "momentum"
-        table.add_column(f"{label} {trace.groups[g]}", justify="right", style="magenta")
+        table.add_column(
+            f"{label} {trace.groups[g]}",
+            justify="right",
+            style="magenta",
+            no_wrap=True,
+            min_width=9,
+        )
     _, epoch, it, x = trace.positions()
     prev = -1
     for k in rows:
