@@ -72,6 +72,12 @@ class Trace:
         epoch, it = np.divmod(steps, self.iters_per_epoch)
         return steps, epoch, it, epoch + it / self.iters_per_epoch
 
+    def bad_lr_rows(self) -> np.ndarray:
+        """Rows where some group's lr is NaN, infinite or negative (gradient ascent)."""
+        import numpy as np
+
+        return np.flatnonzero(np.any(~np.isfinite(self.lr) | (self.lr < 0), axis=1))
+
     def x(self) -> np.ndarray:
         """The fractional epoch of every row."""
         return self.positions()[3]

@@ -47,6 +47,12 @@ def simulate_spec(
 
 def report_run(trace, *, warnings_to_stderr: bool = True) -> None:  # type: ignore[no-untyped-def]
     """Warnings (once each, with counts) and the failure, on stderr; exit 1 on failure."""
+    bad = trace.bad_lr_rows()
+    if len(bad):
+        first = int(bad[0])
+        values = ", ".join(repr(float(v)) for v in trace.lr[first])
+        rows = f"{len(bad):,} row{'' if len(bad) == 1 else 's'}"
+        err(f"warning: lr is NaN, infinite or negative in {rows}; first at row {first}: [{values}]")
     if warnings_to_stderr:
         for w in trace.warnings:
             times = f" (×{w.count:,})" if w.count > 1 else ""

@@ -46,8 +46,14 @@ def test_json_has_the_spec_section_4_shape():
     assert doc["name"] == "cosine_warm" and doc["step_mode"] == "fractional"
     assert doc["groups"] == ["backbone", "head"]
     assert doc["error"] is None and doc["warnings"] == []
-    assert doc["rows"][0] == {"step": 0, "epoch": 0, "iter": 0, "x": 0.0,
-                              "lr": [0.01, 0.1], "momentum": [0.9, 0.95]}
+    assert doc["rows"][0] == {
+        "step": 0,
+        "epoch": 0,
+        "iter": 0,
+        "x": 0.0,
+        "lr": [0.01, 0.1],
+        "momentum": [0.9, 0.95],
+    }
     assert doc["rows"][21]["x"] == 1 + 1 / 20
     assert len(doc["rows"]) == 35 * 20
 
@@ -77,35 +83,45 @@ def test_markdown_table():
 def test_scheduler_class_name_with_set_and_epochs():
     result = invoke("table", "exponentiallr", "--format", "json")  # preset wins over the class
     assert json.loads(result.stdout)["name"] == "exponentiallr"
-    result = invoke("table", "StepLR", "--set", "scheduler.step_size=2", "--epochs", "5",
-                    "--format", "csv")
+    result = invoke(
+        "table", "StepLR", "--set", "scheduler.step_size=2", "--epochs", "5", "--format", "csv"
+    )
     assert result.exit_code == 0, result.stderr
     lrs = [float(r["lr_group0"]) for r in csv.DictReader(io.StringIO(result.stdout))]
     assert lrs == pytest.approx([0.1, 0.1, 0.01, 0.01, 0.001])
 
 
 def test_scheduler_first_reports_torchs_order_warning_at_row_0(tmp_path):
-    spec = write(tmp_path, "scheduler: {type: StepLR, step_size: 2}\n"
-                           "run: {epochs: 4, order: scheduler_first}\n")
+    spec = write(
+        tmp_path,
+        "scheduler: {type: StepLR, step_size: 2}\nrun: {epochs: 4, order: scheduler_first}\n",
+    )
     result = invoke("table", spec, "--format", "json")
     assert result.exit_code == 0
     doc = json.loads(result.stdout)
     assert [(w["step"], w["count"], w["category"]) for w in doc["warnings"]] == [
-        (0, 1, "UserWarning")]
+        (0, 1, "UserWarning")
+    ]
     assert doc["warnings"][0]["message"].startswith(
-        "Detected call of `lr_scheduler.step()` before `optimizer.step()`")
+        "Detected call of `lr_scheduler.step()` before `optimizer.step()`"
+    )
     assert [r["lr"][0] for r in doc["rows"]] == pytest.approx([0.1, 0.01, 0.01, 0.001])
 
 
 def test_warnings_are_counted_once_each_on_stderr_for_csv(tmp_path):
-    spec = write(tmp_path, "scheduler: {type: StepLR, step_size: 2}\n"
-                           "run: {epochs: 3, iters_per_epoch: 2, step: fractional}\n")
+    spec = write(
+        tmp_path,
+        "scheduler: {type: StepLR, step_size: 2}\n"
+        "run: {epochs: 3, iters_per_epoch: 2, step: fractional}\n",
+    )
     result = invoke("table", spec, "--format", "csv")
     assert result.exit_code == 0
     lines = result.stderr.splitlines()
     assert len(lines) == 1
-    assert lines[0].startswith("warning: row 1 (×6): UserWarning: The epoch parameter in "
-                               "`scheduler.step()` was not necessary")
+    assert lines[0].startswith(
+        "warning: row 1 (×6): UserWarning: The epoch parameter in "
+        "`scheduler.step()` was not necessary"
+    )
 
 
 # --- bad input: each full message, exit code, no traceback --------------------------------------
@@ -114,45 +130,88 @@ def test_warnings_are_counted_once_each_on_stderr_for_csv(tmp_path):
 @pytest.mark.parametrize(
     ("text", "code", "stderr"),
     [
-        ("scheduler:\n  type: StepLR\n   step_size: 3\n", 2,
-         "error: {f}:3: YAML syntax error: mapping values are not allowed here (column 13)\n"),
-        ("scheduler: {type: CosineAnealingLR, T_max: 3}\nrun: {epochs: 3}\n", 2,
-         "error: {f}:1: scheduler.type: unknown scheduler 'CosineAnealingLR'; "
-         "did you mean 'CosineAnnealingLR'?\n"),
-        ("scheduler: {type: StepLR, step_size: 3, gama: 0.5}\nrun: {epochs: 3}\n", 2,
-         "error: {f}:1: scheduler.gama: unknown argument for StepLR; did you mean 'gamma'? "
-         "(arguments: step_size, gamma, last_epoch)\n"),
-        ("scheduler:\n  type: StepLR\n  step_size: ten\nrun: {epochs: 3}\n", 2,
-         "error: {f}:3: scheduler.step_size: expected an integer, got 'ten'\n"),
-        ("scheduler:\n  type: CosineAnnealingLR\nrun: {epochs: 3}\n", 2,
-         "error: {f}:1: scheduler: CosineAnnealingLR needs 'T_max' (an integer): "
-         "Maximum number of iterations.\n"),
-        ("scheduler:\n  type: LambdaLR\n  lr_lambda: '0.1 * epoch ** foo'\nrun: {epochs: 3}\n", 2,
-         "error: {f}:3: scheduler.lr_lambda: unknown name 'foo' (allowed: epoch, pi, e, sqrt, "
-         "exp, log, log2, log10, sin, cos, tan, floor, ceil, abs, min, max, pow)\n"
-         "    expr: 0.1 * epoch ** foo\n"
-         "                         ^^^\n"),
-        ("scheduler: {type: ReduceLROnPlateau}\nrun:\n  epochs: 5\n  metrics: [1.0, 0.9]\n", 2,
-         "error: {f}:4: run.metrics: 2 values for 5 scheduler steps; ReduceLROnPlateau needs "
-         "one per step (5)\n"),
-        ("scheduler: {type: StepLR, step_size: 3}\n"
-         "run: {epochs: 100000000, iters_per_epoch: 1000, step: batch}\n", 2,
-         "error: {f}:2: run.epochs: the run has 100,000,000,000 rows (100,000,000 epochs × "
-         "1,000 iters), more than the limit of 20,000,000; raise it with --max-rows "
-         "100000000000\n"),
-        ("scheduler: {type: StepLR, step_size: 3}\n", 2,
-         "error: {f}: run.epochs: missing: set run.epochs in the file or pass --epochs N\n"),
-        ("scheduler: {type: SequentialLR, milestones: [2], schedulers: [{type: ConstantLR}, "
-         "{type: StepLR, step_size: 2}]}\nrun: {epochs: 4, step: fractional}\n", 2,
-         "error: {f}:2: run.step: SequentialLR.step() takes no epoch argument, so step: "
-         "fractional cannot drive it; use epoch or batch\n"),
-        ("scheduler: {type: OneCycleLR, max_lr: 0.1, pct_start: 1.5}\nrun: {epochs: 3}\n", 2,
-         "error: {f}:1: scheduler: OneCycleLR rejected its arguments: Expected float between "
-         "0 and 1 pct_start, but got 1.5\n"),
+        (
+            "scheduler:\n  type: StepLR\n   step_size: 3\n",
+            2,
+            "error: {f}:3: YAML syntax error: mapping values are not allowed here (column 13)\n",
+        ),
+        (
+            "scheduler: {type: CosineAnealingLR, T_max: 3}\nrun: {epochs: 3}\n",
+            2,
+            "error: {f}:1: scheduler.type: unknown scheduler 'CosineAnealingLR'; "
+            "did you mean 'CosineAnnealingLR'?\n",
+        ),
+        (
+            "scheduler: {type: StepLR, step_size: 3, gama: 0.5}\nrun: {epochs: 3}\n",
+            2,
+            "error: {f}:1: scheduler.gama: unknown argument for StepLR; did you mean 'gamma'? "
+            "(arguments: step_size, gamma, last_epoch)\n",
+        ),
+        (
+            "scheduler:\n  type: StepLR\n  step_size: ten\nrun: {epochs: 3}\n",
+            2,
+            "error: {f}:3: scheduler.step_size: expected an integer, got 'ten'\n",
+        ),
+        (
+            "scheduler:\n  type: CosineAnnealingLR\nrun: {epochs: 3}\n",
+            2,
+            "error: {f}:1: scheduler: CosineAnnealingLR needs 'T_max' (an integer): "
+            "Maximum number of iterations.\n",
+        ),
+        (
+            "scheduler:\n  type: LambdaLR\n  lr_lambda: '0.1 * epoch ** foo'\nrun: {epochs: 3}\n",
+            2,
+            "error: {f}:3: scheduler.lr_lambda: unknown name 'foo' (allowed: epoch, pi, e, sqrt, "
+            "exp, log, log2, log10, sin, cos, tan, floor, ceil, abs, min, max, pow)\n"
+            "    expr: 0.1 * epoch ** foo\n"
+            "                         ^^^\n",
+        ),
+        (
+            "scheduler: {type: ReduceLROnPlateau}\nrun:\n  epochs: 5\n  metrics: [1.0, 0.9]\n",
+            2,
+            "error: {f}:4: run.metrics: 2 values for 5 scheduler steps; ReduceLROnPlateau needs "
+            "one per step (5)\n",
+        ),
+        (
+            "scheduler: {type: StepLR, step_size: 3}\n"
+            "run: {epochs: 100000000, iters_per_epoch: 1000, step: batch}\n",
+            2,
+            "error: {f}:2: run.epochs: the run has 100,000,000,000 rows (100,000,000 epochs × "
+            "1,000 iters), more than the limit of 20,000,000; raise it with --max-rows "
+            "100000000000\n",
+        ),
+        (
+            "scheduler: {type: StepLR, step_size: 3}\n",
+            2,
+            "error: {f}: run.epochs: missing: set run.epochs in the file or pass --epochs N\n",
+        ),
+        (
+            "scheduler: {type: SequentialLR, milestones: [2], schedulers: [{type: ConstantLR}, "
+            "{type: StepLR, step_size: 2}]}\nrun: {epochs: 4, step: fractional}\n",
+            2,
+            "error: {f}:2: run.step: SequentialLR.step() takes no epoch argument, so step: "
+            "fractional cannot drive it; use epoch or batch\n",
+        ),
+        (
+            "scheduler: {type: OneCycleLR, max_lr: 0.1, pct_start: 1.5}\nrun: {epochs: 3}\n",
+            2,
+            "error: {f}:1: scheduler: OneCycleLR rejected its arguments: Expected float between "
+            "0 and 1 pct_start, but got 1.5\n",
+        ),
     ],
-    ids=["yaml-syntax", "unknown-scheduler", "unknown-key", "wrong-type", "missing-required",
-         "bad-expression", "too-few-metrics", "absurd-length", "no-epochs", "fractional-composite",
-         "torch-rejects"],
+    ids=[
+        "yaml-syntax",
+        "unknown-scheduler",
+        "unknown-key",
+        "wrong-type",
+        "missing-required",
+        "bad-expression",
+        "too-few-metrics",
+        "absurd-length",
+        "no-epochs",
+        "fractional-composite",
+        "torch-rejects",
+    ],
 )
 def test_bad_spec_messages(tmp_path, text: str, code: int, stderr: str):
     spec = write(tmp_path, text)
@@ -164,8 +223,11 @@ def test_bad_spec_messages(tmp_path, text: str, code: int, stderr: str):
 
 
 def test_all_problems_of_a_file_are_reported_together(tmp_path):
-    spec = write(tmp_path, "optimizer: {type: SGDD}\nscheduler:\n  type: StepLR\n  step_size: x\n"
-                           "run:\n  epochs: 3\n  stpe: batch\n")
+    spec = write(
+        tmp_path,
+        "optimizer: {type: SGDD}\nscheduler:\n  type: StepLR\n  step_size: x\n"
+        "run:\n  epochs: 3\n  stpe: batch\n",
+    )
     result = invoke("table", spec)
     assert result.exit_code == 2
     assert result.stderr.splitlines() == [
@@ -177,38 +239,55 @@ def test_all_problems_of_a_file_are_reported_together(tmp_path):
 
 
 def test_onecycle_past_total_steps_fails_at_row_11_keeping_rows(tmp_path):
-    spec = write(tmp_path, "scheduler: {type: OneCycleLR, max_lr: 0.1, total_steps: 10}\n"
-                           "run: {epochs: 15}\n")
+    spec = write(
+        tmp_path, "scheduler: {type: OneCycleLR, max_lr: 0.1, total_steps: 10}\nrun: {epochs: 15}\n"
+    )
     result = invoke("table", spec, "--format", "json")
     assert result.exit_code == 1
     doc = json.loads(result.stdout)
     assert len(doc["rows"]) == 11
-    assert doc["error"] == {"step": 11, "message": "ValueError: Tried to step 11 times. "
-                            "The specified number of total steps is 10"}
-    assert result.stderr == ("error: run failed at row 11: ValueError: Tried to step 11 times. "
-                             "The specified number of total steps is 10 (rows 0..10 were "
-                             "produced)\n")
+    assert doc["error"] == {
+        "step": 11,
+        "message": "ValueError: Tried to step 11 times. The specified number of total steps is 10",
+    }
+    assert result.stderr == (
+        "error: run failed at row 11: ValueError: Tried to step 11 times. "
+        "The specified number of total steps is 10 (rows 0..10 were "
+        "produced)\n"
+    )
 
 
 def test_lambda_failing_mid_run_is_a_run_error(tmp_path):
-    spec = write(tmp_path, "scheduler: {type: LambdaLR, lr_lambda: '1 / (epoch - 3)'}\n"
-                           "run: {epochs: 6}\n")
+    spec = write(
+        tmp_path, "scheduler: {type: LambdaLR, lr_lambda: '1 / (epoch - 3)'}\nrun: {epochs: 6}\n"
+    )
     result = invoke("table", spec, "--format", "csv")
     assert result.exit_code == 1
     assert len(result.stdout.splitlines()) == 1 + 3
-    assert result.stderr == ('error: run failed at row 3: ExprEvalError: lr_lambda "1 / (epoch - 3)"'
-                             " failed at epoch=3: division by zero (rows 0..2 were produced)\n")
+    assert result.stderr == (
+        'error: run failed at row 3: ExprEvalError: lr_lambda "1 / (epoch - 3)"'
+        " failed at epoch=3: division by zero (rows 0..2 were produced)\n"
+    )
 
 
 @pytest.mark.parametrize(
     ("args", "stderr"),
-    [(["table", "stepl"], "error: 'stepl' is not a file, a bundled preset or a scheduler class; "
-                          "did you mean 'steplr'? (see 'lrviz list')\n"),
-     (["table", "missing.yaml"], "error: missing.yaml: no such file\n"),
-     (["table", "steplr", "--step", "daily"],
-      "error: --step must be epoch, batch or fractional, not 'daily'\n"),
-     (["show", "cosine"], "error: unknown scheduler 'cosine'; did you mean "
-                          "'CosineAnnealingLR'?\n")],
+    [
+        (
+            ["table", "stepl"],
+            "error: 'stepl' is not a file, a bundled preset or a scheduler class; "
+            "did you mean 'steplr'? (see 'lrviz list')\n",
+        ),
+        (["table", "missing.yaml"], "error: missing.yaml: no such file\n"),
+        (
+            ["table", "steplr", "--step", "daily"],
+            "error: --step must be epoch, batch or fractional, not 'daily'\n",
+        ),
+        (
+            ["show", "cosine"],
+            "error: unknown scheduler 'cosine'; did you mean 'CosineAnnealingLR'?\n",
+        ),
+    ],
 )
 def test_usage_errors(args: list[str], stderr: str):
     result = invoke(*args)
@@ -224,22 +303,29 @@ def test_list_and_show():
     result = invoke("show", "steplr")
     assert result.exit_code == 0
     text = " ".join(result.stdout.split())  # rich wraps to the terminal width
-    assert text.startswith("StepLR: Decays the learning rate of each parameter group by "
-                           "gamma every step_size epochs.")
+    assert text.startswith(
+        "StepLR: Decays the learning rate of each parameter group by gamma every step_size epochs."
+    )
     assert "Period of learning rate decay." in text
 
 
 def test_help_does_not_import_torch_or_matplotlib():
-    code = ("import sys; from lrviz.cli import app\n"
-            "try:\n    app(['--help'])\nexcept SystemExit:\n    pass\n"
-            "print(sorted(m for m in ('torch', 'matplotlib', 'numpy') if m in sys.modules))")
+    code = (
+        "import sys; from lrviz.cli import app\n"
+        "try:\n    app(['--help'])\nexcept SystemExit:\n    pass\n"
+        "print(sorted(m for m in ('torch', 'matplotlib', 'numpy') if m in sys.modules))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip().endswith("[]")
 
 
 def test_python_dash_m_runs_the_cli():
-    out = subprocess.run([sys.executable, "-m", "lrviz", "table", "constantlr", "-f", "csv"],
-                         capture_output=True, text=True, check=False)
+    out = subprocess.run(
+        [sys.executable, "-m", "lrviz", "table", "constantlr", "-f", "csv"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert out.returncode == 0 and out.stdout.startswith("step,epoch,iter,x,lr_group0")
 
 
@@ -252,7 +338,30 @@ def test_unexpected_exceptions_become_one_line_without_debug(monkeypatch):
     monkeypatch.setattr(lrviz.simulate, "run", boom)
     result = invoke("table", "steplr")
     assert result.exit_code == 1
-    assert result.stderr == ("internal error: RuntimeError: boom; re-run with --debug for the "
-                             "traceback\n")
+    assert result.stderr == (
+        "internal error: RuntimeError: boom; re-run with --debug for the traceback\n"
+    )
     result = invoke("--debug", "table", "steplr")
     assert isinstance(result.exception, RuntimeError)
+
+
+def test_negative_or_nan_lr_is_flagged(tmp_path):
+    spec = write(
+        tmp_path, "scheduler: {type: LambdaLR, lr_lambda: '1 - epoch / 2'}\nrun: {epochs: 4}\n"
+    )
+    result = invoke("table", spec, "--format", "csv")
+    assert result.exit_code == 0
+    assert result.stderr == (
+        "warning: lr is NaN, infinite or negative in 1 row; first at row 3: [-0.05]\n"
+    )
+
+
+def test_ctrl_c_exits_130_with_a_short_message(monkeypatch):
+    import lrviz.simulate
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(lrviz.simulate, "run", interrupted)
+    result = invoke("table", "steplr")
+    assert (result.exit_code, result.stderr) == (130, "interrupted\n")
