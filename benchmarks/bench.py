@@ -28,8 +28,12 @@ BIN = Path(sys.executable).parent
 
 def run_case(case: str, rows: int, out: Path) -> dict:
     """One case in a fresh interpreter -> its JSON line."""
-    proc = subprocess.run([sys.executable, str(HERE / "cases.py"), case, str(rows), str(out)],
-                          capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        [sys.executable, str(HERE / "cases.py"), case, str(rows), str(out)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     if proc.returncode != 0:
         return {"case": case, "rows": rows, "error": proc.stderr.strip().splitlines()[-1:]}
     return json.loads(proc.stdout.strip().splitlines()[-1])
@@ -57,10 +61,18 @@ def main() -> None:
     sizes = args.rows or ([100_000] if args.quick else [100_000, 1_000_000])
     out = Path(tempfile.mkdtemp(prefix="lrviz-bench-"))
     cpu = platform.processor() or platform.machine()
-    print(f"# lrviz benchmark — {platform.python_implementation()} {platform.python_version()}, "
-          f"{os.cpu_count()} cores ({cpu}), {time.strftime('%Y-%m-%d')}\n")
-    cases = ["hand_written", "floor", "lrviz_simulate", "lrviz_export_csv", "lrviz_csv_only",
-             "lrviz_plot_png"]
+    print(
+        f"# lrviz benchmark — {platform.python_implementation()} {platform.python_version()}, "
+        f"{os.cpu_count()} cores ({cpu}), {time.strftime('%Y-%m-%d')}\n"
+    )
+    cases = [
+        "hand_written",
+        "floor",
+        "lrviz_simulate",
+        "lrviz_export_csv",
+        "lrviz_csv_only",
+        "lrviz_plot_png",
+    ]
     results: dict[tuple[str, int], dict] = {}
     print("| case | rows | time | peak RSS | above import |")
     print("| --- | ---: | ---: | ---: | ---: |")
@@ -70,17 +82,25 @@ def main() -> None:
             if "error" in r:
                 print(f"| {case} | {rows:,} | failed: {r['error']} | | |")
                 continue
-            print(f"| {case} | {rows:,} | {fmt_s(r['seconds'])} | {r['peak_mib']:.0f} MiB | "
-                  f"{r['peak_mib'] - r['baseline_mib']:.0f} MiB |", flush=True)
+            print(
+                f"| {case} | {rows:,} | {fmt_s(r['seconds'])} | {r['peak_mib']:.0f} MiB | "
+                f"{r['peak_mib'] - r['baseline_mib']:.0f} MiB |",
+                flush=True,
+            )
 
     print("\n## Ratios (targets in brackets)\n")
     for rows in sizes:
+
         def get(case: str, key: str = "seconds", rows: int = rows) -> float | None:
             r = results.get((case, rows), {})
             return r.get(key)
 
-        sim, flo, hand, e2e = (get("lrviz_simulate"), get("floor"), get("hand_written"),
-                               get("lrviz_export_csv"))
+        sim, flo, hand, e2e = (
+            get("lrviz_simulate"),
+            get("floor"),
+            get("hand_written"),
+            get("lrviz_export_csv"),
+        )
         lines = []
         if sim and flo:
             lines.append(f"lrviz simulation / floor: {sim / flo:.2f}x [<= 1.3x]")
@@ -89,15 +109,18 @@ def main() -> None:
         hp, ep = get("hand_written", "peak_mib"), get("lrviz_export_csv", "peak_mib")
         hb, eb = get("hand_written", "baseline_mib"), get("lrviz_export_csv", "baseline_mib")
         if hp and ep and hb and eb:
-            lines.append(f"peak memory lrviz / hand-written: {ep / hp:.2f} "
-                         f"(above import: {(ep - eb) / max(hp - hb, 1):.2f}) [<= 0.5]")
+            lines.append(
+                f"peak memory lrviz / hand-written: {ep / hp:.2f} "
+                f"(above import: {(ep - eb) / max(hp - hb, 1):.2f}) [<= 0.5]"
+            )
         csv_only = get("lrviz_csv_only")
         if csv_only:
             lines.append(f"CSV writing alone: {fmt_s(csv_only)} [< 2 s at 1M rows x 4 groups]")
         plot, sim2 = get("lrviz_plot_png"), get("lrviz_simulate")
         if plot and sim2:
-            lines.append(f"plot to PNG (simulation included): {fmt_s(plot)}; simulation alone "
-                         f"{fmt_s(sim2)}")
+            lines.append(
+                f"plot to PNG (simulation included): {fmt_s(plot)}; simulation alone {fmt_s(sim2)}"
+            )
         print(f"- **{rows:,} rows**: " + "; ".join(lines))
     if len(sizes) >= 2:
         small, big = sizes[0], sizes[-1]
@@ -106,14 +129,18 @@ def main() -> None:
             a, b = results.get((case, small), {}), results.get((case, big), {})
             if "seconds" in a and "seconds" in b:
                 growth.append(f"{case} {b['seconds'] / a['seconds']:.1f}x")
-        print(f"- **growth {small:,} → {big:,} rows** ({big / small:.0f}x the rows; linear means "
-              f"about {big / small:.0f}x): " + ", ".join(growth))
+        print(
+            f"- **growth {small:,} → {big:,} rows** ({big / small:.0f}x the rows; linear means "
+            f"about {big / small:.0f}x): " + ", ".join(growth)
+        )
 
     lrviz = str(BIN / "lrviz")
     print("\n## Start-up and small commands (median wall time, whole process)\n")
     print(f"- `lrviz --help`: {fmt_s(wall([lrviz, '--help'], 5))} [< 0.3 s]")
-    print(f"- `lrviz table steplr --epochs 100`: "
-          f"{fmt_s(wall([lrviz, 'table', 'steplr', '--epochs', '100'], 3))}")
+    print(
+        f"- `lrviz table steplr --epochs 100`: "
+        f"{fmt_s(wall([lrviz, 'table', 'steplr', '--epochs', '100'], 3))}"
+    )
     specs = out / "specs"
     specs.mkdir()
     presets = sorted((ROOT / "lrviz" / "schedules").glob("*.yaml"))

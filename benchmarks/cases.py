@@ -52,8 +52,9 @@ def hand_written(rows: int, out: Path) -> None:
         scheduler.step()
     with (out / "hand.csv").open("w", newline="") as fh:
         writer = csv.writer(fh)
-        writer.writerow(["step"] + [f"lr{g}" for g in range(GROUPS)]
-                        + [f"momentum{g}" for g in range(GROUPS)])
+        writer.writerow(
+            ["step"] + [f"lr{g}" for g in range(GROUPS)] + [f"momentum{g}" for g in range(GROUPS)]
+        )
         for k, (lr, mom) in enumerate(zip(lrs, moms, strict=True)):
             writer.writerow([k, *lr, *mom])
 
@@ -80,7 +81,7 @@ def floor(rows: int, out: Path) -> None:
 def lrviz_simulate(rows: int, out: Path) -> None:
     """lrviz's simulation alone (spec -> plan -> Trace)."""
     from lrviz.load import load_plan
-    from lrviz.simulate import run
+    from lrviz.simulation import run
 
     spec = out / "bench.yaml"
     spec.write_text(spec_text(rows))
@@ -100,7 +101,7 @@ def lrviz_csv_only(rows: int, out: Path) -> None:
     """CSV writing alone: a simulated Trace to a file (the simulation is not timed)."""
     from lrviz.load import load_plan
     from lrviz.render.text import iter_csv
-    from lrviz.simulate import run
+    from lrviz.simulation import run
 
     spec = out / "bench.yaml"
     spec.write_text(spec_text(rows))
@@ -135,8 +136,10 @@ def _cli(app, args: list[str]) -> None:
             raise RuntimeError(f"lrviz {' '.join(args)} exited {exc.code}") from None
 
 
-CASES = {f.__name__: f for f in (hand_written, floor, lrviz_simulate, lrviz_export_csv,
-                                 lrviz_csv_only, lrviz_plot_png)}
+CASES = {
+    f.__name__: f
+    for f in (hand_written, floor, lrviz_simulate, lrviz_export_csv, lrviz_csv_only, lrviz_plot_png)
+}
 _EXTRA: dict[str, float] = {}
 
 
@@ -148,8 +151,17 @@ def main() -> None:
     CASES[case](rows, out)
     seconds = _EXTRA.get("timed", time.perf_counter() - start)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(json.dumps({"case": case, "rows": rows, "seconds": seconds,
-                      "peak_mib": peak / 1024, "baseline_mib": baseline / 1024}))
+    print(
+        json.dumps(
+            {
+                "case": case,
+                "rows": rows,
+                "seconds": seconds,
+                "peak_mib": peak / 1024,
+                "baseline_mib": baseline / 1024,
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -1,3 +1,22 @@
-"""lrviz: see what a torch learning-rate scheduler really does."""
+"""lrviz: see what a torch learning-rate scheduler really does.
+
+The Python API (`lrviz.run`, `lrviz.simulate`, ...) is imported on first use, so
+`import lrviz` stays as light as the CLI's start-up.
+"""
+
+from __future__ import annotations
+
+from typing import Any
 
 __version__ = "0.1.0"
+__all__ = ["run", "simulate"]
+
+_API = {"run": "api", "simulate": "api", "make_plan": "api"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _API:
+        import importlib
+
+        return getattr(importlib.import_module(f"lrviz.{_API[name]}"), name)
+    raise AttributeError(f"module 'lrviz' has no attribute {name!r}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -10,6 +11,7 @@ from . import catalog
 from .catalog import ClassInfo
 from .errors import ExprError, Problem, SpecError, did_you_mean
 from .expr import compile_expr
+from .formats import hf
 from .spec import SchedulerSpec, Spec, describe, iter_schedulers
 
 DEFAULT_MAX_ROWS = 20_000_000
@@ -30,6 +32,8 @@ class Plan:
     metrics: tuple[float, ...] | None
     filled: dict[str, dict[str, Any]] = field(default_factory=dict)  # key -> kwargs lrviz added
     notes: tuple[str, ...] = ()
+    # A user's own `optimizer -> scheduler` function (Python API); None: build from the spec.
+    factory: Callable[[Any], Any] | None = None
 
 
 @dataclass
@@ -57,7 +61,11 @@ def plan(spec: Spec, *, max_rows: int = DEFAULT_MAX_ROWS) -> Plan:
     per_batch = any(i.name in catalog.PER_BATCH for i in infos.values())
     step_mode = run.step or ("batch" if per_batch else "epoch")
     rows = run.epochs if step_mode == "epoch" else run.epochs * run.iters_per_epoch
-    notes: list[str] = []
+    if run.steps is not None:
+        if run.steps > rows:
+            problems.append(spec.problem("run.steps", _steps_too_many(spec, step_mode, rows)))
+        rows = min(rows, run.steps)
+    notes: list[str] = list(spec.notes)
     filled: dict[str, dict[str, Any]] = {}
 
     if root is not None:
@@ -117,7 +125,10 @@ def build(plan: Plan) -> Built:
         raise SpecError(
             [spec.problem("optimizer", f"{opt_info.name} rejected its arguments: {_exc_text(exc)}")]
         ) from exc
-    scheduler = _build_scheduler(plan, spec.scheduler, optimizer)
+    if plan.factory is not None:  # the Python API: a user-supplied scheduler factory
+        scheduler = plan.factory(optimizer)
+    else:
+        scheduler = _build_scheduler(plan, spec.scheduler, optimizer)
     keys: list[str | None] = []
     for g in optimizer.param_groups:
         keys.append("momentum" if "momentum" in g else "betas" if "betas" in g else None)
@@ -127,6 +138,8 @@ def build(plan: Plan) -> Built:
 def _build_scheduler(plan: Plan, node: SchedulerSpec, optimizer: Any) -> Any:
     from .errors import ExprEvalError
 
+    if hf.is_hf_type(node.type):
+        return hf.build_node(plan.spec, node, optimizer)
     info = catalog.find("scheduler", node.type, catalog.schedulers())
     kwargs = {k: _compile_value(info, k, v) for k, v in node.kwargs.items()}
     kwargs.update(plan.filled.get(node.key, {}))
@@ -159,6 +172,8 @@ def _check_scheduler(
 ) -> ClassInfo | None:
     if not node.type:
         return None  # spec.parse already reported the missing type
+    if hf.is_hf_type(node.type):
+        return hf.check_node(spec, node, problems)
     try:
         info = catalog.find("scheduler", node.type, table)
     except KeyError as exc:
@@ -326,6 +341,17 @@ def _check_run(
                 f"ReduceLROnPlateau reads metrics, not {root.name}",
             )
         )
+
+
+def _steps_too_many(spec: Spec, step_mode: str, rows: int) -> str:
+    shape = (
+        f"{spec.run.epochs:,} epochs, step: epoch"
+        if step_mode == "epoch"
+        else f"{spec.run.epochs:,} epochs × {spec.run.iters_per_epoch:,} iters"
+    )
+    return (
+        f"{spec.run.steps:,} steps, but the run has only {rows:,} rows ({shape}); raise run.epochs"
+    )
 
 
 def _too_big(spec: Spec, step_mode: str, rows: int, max_rows: int) -> str:

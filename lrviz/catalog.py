@@ -93,7 +93,7 @@ def find(kind: str, name: str, table: dict[str, ClassInfo]) -> ClassInfo:
 
 
 def _info(name: str, cls: type) -> ClassInfo:
-    sig = inspect.signature(cls.__init__)
+    sig = inspect.signature(cls.__init__)  # type: ignore[misc]  # a class, not an instance
     docs = _arg_docs(cls.__doc__ or "")
     params = tuple(
         Param(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 
@@ -71,7 +72,7 @@ class RunError(LrvizError):
         super().__init__(f"run failed at row {step}: {message}")
 
 
-def did_you_mean(word: str, options: list[str] | tuple[str, ...]) -> str:
+def did_you_mean(word: str, options: Sequence[str]) -> str:
     """A '; did you mean 'x'?' suffix for the closest option, or '' when none is close."""
     import difflib
 

@@ -14,9 +14,9 @@ from typing import Any, NoReturn, cast
 
 from lrviz.errors import ExprError, ExprEvalError
 
-MAX_LENGTH = 1000
-MAX_DEPTH = 100
-MAX_POW_BITS = 10_000
+_MAX_LENGTH = 1000
+_MAX_DEPTH = 100
+_MAX_POW_BITS = 10_000
 
 # name -> (fewest, most) positional arguments; None means no upper bound.
 _ARITY: dict[str, tuple[int, int | None]] = {
@@ -67,12 +67,12 @@ def _expr(_x, /):
 
 
 def _pow(base: Any, exp: Any) -> Any:
-    """`base ** exp`, refusing integer results beyond MAX_POW_BITS and complex results."""
+    """`base ** exp`, refusing integer results beyond _MAX_POW_BITS and complex results."""
     # The result has at least (bit_length - 1) * exp bits; this is <= 0 for 0, 1, -1 and exp < 0,
     # which Python computes quickly however large exp is.
     ints = isinstance(base, int) and isinstance(exp, int)
-    if ints and (abs(base).bit_length() - 1) * exp > MAX_POW_BITS:
-        raise ExprEvalError(f"integer power too large (result over {MAX_POW_BITS} bits)")
+    if ints and (abs(base).bit_length() - 1) * exp > _MAX_POW_BITS:
+        raise ExprEvalError(f"integer power too large (result over {_MAX_POW_BITS} bits)")
     result = base**exp
     if isinstance(result, complex):
         raise ExprEvalError("negative number raised to a fractional power")
@@ -122,8 +122,8 @@ class _Checker:
         self.fail(message, *(found.span() if found else (lo, hi)))
 
     def check(self, node: ast.AST, depth: int) -> None:
-        if depth > MAX_DEPTH:
-            self.reject(f"expression is nested too deeply (more than {MAX_DEPTH} levels)", node)
+        if depth > _MAX_DEPTH:
+            self.reject(f"expression is nested too deeply (more than {_MAX_DEPTH} levels)", node)
         method = getattr(self, f"check_{type(node).__name__}", None)
         if method is None:
             self.reject(_FORBIDDEN.get(type(node), f"{type(node).__name__} is not allowed"), node)
@@ -224,13 +224,13 @@ def _validate(text: str, variable: str) -> ast.expr:
     """The parsed expression tree of `text`, or ExprError if it leaves the grammar."""
     if not (variable.isascii() and variable.isidentifier()) or keyword.iskeyword(variable):
         raise ValueError(f"invalid variable name {variable!r}")
-    if variable in _CONSTANTS or variable in _ARITY or variable.startswith("_"):
+    if variable in (*_CONSTANTS, *_ARITY, "math") or variable.startswith("_"):
         raise ValueError(f"variable name {variable!r} is reserved")
     if not isinstance(text, str):
         got = type(text).__name__
         raise ExprError(f"expected an expression string, got {got}", _shown(str(text)))
-    if len(text) > MAX_LENGTH:
-        raise ExprError(f"expression is too long ({len(text)} characters; at most {MAX_LENGTH})",
+    if len(text) > _MAX_LENGTH:
+        raise ExprError(f"expression is too long ({len(text)} characters; at most {_MAX_LENGTH})",
                         _shown(text[:57]) + "...", 57, 60)  # fmt: skip
     body = text.strip(" \t\f\r\n")
     lead = len(text) - len(text.lstrip(" \t\f\r\n"))
@@ -329,13 +329,9 @@ def compile_expr(
     cast(ast.Return, cast(ast.Try, function.body[0]).body[0]).value = body
     ast.increment_lineno(body, 3)  # keep line numbers monotonic inside the template
     code = compile(ast.fix_missing_locations(module), f"<{label}>", "exec")
-    namespace: dict[str, Any] = {
-        "__builtins__": {},
-        "_pow": _pow,
-        "_fail": fail,
-        "_ERRORS": _ERRORS,
-        **_FUNCTIONS,
-    }
+    namespace: dict[str, Any] = dict(
+        _FUNCTIONS, __builtins__={}, _pow=_pow, _fail=fail, _ERRORS=_ERRORS
+    )
     function_code = next(c for c in code.co_consts if isinstance(c, types.CodeType))
     return cast(Callable[[float], float], types.FunctionType(function_code, namespace, label))
 

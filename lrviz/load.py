@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
+from typing import Any
 
 from . import spec as spec_mod
 from .build import DEFAULT_MAX_ROWS, Plan, plan
-from .errors import SpecError
+from .errors import SpecError, UsageError
 from .presets import Source, resolve
 
 
@@ -19,36 +21,121 @@ class Options:
     iters: int | None = None
     step: str | None = None
     max_rows: int = DEFAULT_MAX_ROWS
+    source_format: str | None = None  # --from: native, lightning, hydra or hf; None detects
 
 
 def load_spec(arg: str, options: Options = Options()) -> spec_mod.Spec:
     """Resolve, read, override and parse a spec; problems are kept on the Spec."""
     from .catalog import schedulers
+    from .recipes import RECIPES
 
-    source = resolve(arg, list(schedulers()))
+    source = resolve(arg, [*schedulers(), *RECIPES])
     return parse_source(source, options)
 
 
 def parse_source(source: Source, options: Options = Options()) -> spec_mod.Spec:
-    """Parse spec text with command-line overrides applied (torch-free)."""
+    """Parse spec text with command-line overrides applied (torch-free for native specs).
+
+    A LightningCLI, Hydra or transformers config is converted to native data first
+    (lrviz.formats), and recipe types are expanded into torch schedulers (lrviz.recipes);
+    either way every problem names the user's own key path and line.
+    """
+    from . import formats, recipes
+
     data, lines, problems = spec_mod.read_document(source.text, source.label)
     if problems:
         raise SpecError(problems)
-    if data is None:
-        data = {}
-    overridden: dict[str, str] = {}
-    if isinstance(data, dict):
-        sets = list(options.overrides)
-        if options.epochs is not None:
-            sets.append(f"run.epochs={options.epochs}")
-        if options.iters is not None:
-            sets.append(f"run.iters_per_epoch={options.iters}")
+    fmt = options.source_format or formats.detect(data)
+    if fmt not in formats.FORMATS:
+        raise UsageError(f"--from must be one of {', '.join(formats.FORMATS)}, not {fmt!r}")
+    sets = list(options.overrides)
+    if fmt == "native":
+        if data is None:
+            data = {}
+        for flag, value in (("epochs", options.epochs), ("iters_per_epoch", options.iters)):
+            if value is not None:
+                sets.append(f"run.{flag}={value}")
         if options.step is not None:
             sets.append(f"run.step={options.step}")
-        for assignment in sets:
-            key = spec_mod.apply_override(data, assignment)
-            overridden[key] = assignment
-    return spec_mod.parse(data, source.label, lines, overridden, source.base_dir, source.stem)
+        overridden = _apply(data, sets)
+        expansion = recipes.expand(data)
+        if not expansion.expanded:  # the plain path: the file's own keys and lines
+            return spec_mod.parse(
+                data, source.label, lines, overridden, source.base_dir, source.stem
+            )
+        return _finish(source, expansion, {}, lines, {}, overridden, [])
+
+    # A foreign config: `--set run.*` edits the converted run, any other --set the user's file.
+    before = [a for a in sets if not a.strip().startswith("run.")]
+    after = [a for a in sets if a.strip().startswith("run.")]
+    original_overridden = _apply(data, before) if isinstance(data, dict) else {}
+    horizon = formats.Horizon(options.epochs, options.iters, options.step)
+    ctx = formats.Ctx(source.label, lines, original_overridden, horizon)
+    native = formats.convert(fmt, data, ctx, source.stem)
+    run = native.setdefault("run", {})
+    flags = {"epochs": options.epochs, "step": options.step}
+    overridden = {f"run.{k}": f"run.{k}={v}" for k, v in flags.items() if v is not None}
+    if options.iters is not None and "iters_per_epoch" in run:
+        overridden["run.iters_per_epoch"] = f"run.iters_per_epoch={run['iters_per_epoch']}"
+    overridden.update(_apply(native, after))
+    expansion = recipes.expand(native)
+    return _finish(source, expansion, ctx.origin, lines, original_overridden, overridden, ctx.notes)
+
+
+def _apply(data: dict[str, Any], assignments: list[str]) -> dict[str, str]:
+    """Apply --set assignments; key path -> the assignment text."""
+    return {spec_mod.apply_override(data, a): a for a in assignments}
+
+
+def _finish(
+    source: Source,
+    expansion: Any,
+    origin: dict[str, str],
+    lines: dict[str, int],
+    original_overridden: dict[str, str],
+    overridden: dict[str, str],
+    notes: list[str],
+) -> spec_mod.Spec:
+    """Parse generated native data, locating every key at the user's key path and line.
+
+    Keys go through two maps: recipe expansion (generated key -> recipe key) and format
+    conversion (native key -> the user's key path in the original file).
+    """
+    from .formats import key_paths
+
+    def user_key(key: str) -> str:
+        native = spec_mod.alias_key(expansion.origin, key) or key
+        return spec_mod.alias_key(origin, native) or native
+
+    def native_key(key: str) -> str:
+        return spec_mod.alias_key(expansion.origin, key) or key
+
+    new_lines: dict[str, int] = {}
+    new_overridden: dict[str, str] = {}
+    aliases: dict[str, str] = {}
+    keys = set(key_paths(expansion.data)) | set(expansion.origin)
+    for key in keys:
+        native = native_key(key)
+        src, line = spec_mod.locate(source.label, {}, overridden, native)
+        if src == source.label:
+            src, line = spec_mod.locate(source.label, lines, original_overridden, user_key(key))
+        if src != source.label:
+            new_overridden[key] = src.removeprefix("--set ")
+        elif line is not None:
+            new_lines[key] = line
+        if user_key(key) != key:
+            aliases[key] = user_key(key)
+    spec = spec_mod.parse(
+        expansion.data, source.label, new_lines, new_overridden, source.base_dir, source.stem
+    )
+    spec.aliases = aliases
+    spec.notes = [*notes, *expansion.notes]
+    spec.problems = [
+        dataclasses.replace(p, key=spec_mod.alias_key(aliases, p.key)) for p in spec.problems
+    ]
+    for key, message in expansion.problems:
+        spec.problems.append(spec.problem(key, message))
+    return spec
 
 
 def load_plan(arg: str, options: Options = Options()) -> Plan:

@@ -26,7 +26,11 @@ TOP_KEYS = (
     "check",
     "expect",
 )
-RUN_KEYS = ("epochs", "iters_per_epoch", "step", "order", "metrics")
+RUN_KEYS = ("epochs", "iters_per_epoch", "step", "order", "metrics", "steps")
+# The keys of the blocks `lrviz check` reads; their values are checked in lrviz/checks/.
+CHECK_KEYS = ("ignore",)
+EXPECT_KEYS = ("final_lr", "max_lr", "min_lr", "lr_at", "monotonic", "group", "rel", "abs")
+LR_AT_KEYS = ("epoch", "step", "lr", "group", "rel", "abs")
 MAX_SPEC_BYTES = 5_000_000  # a schedule file is a few hundred bytes; refuse pathological input
 MAX_NODES = 200_000  # bounds alias expansion ("billion laughs") and giant documents
 
@@ -89,6 +93,7 @@ class RunSpec:
     step: str | None = None  # None: the scheduler's natural mode, decided in build
     order: str = "optimizer_first"
     metrics: list[float] | None = None
+    steps: int | None = None  # horizon in optimizer steps (rows); cuts the last epoch short
 
 
 @dataclass
@@ -109,6 +114,10 @@ class Spec:
     lines: dict[str, int] = field(default_factory=dict)
     overridden: dict[str, str] = field(default_factory=dict)  # key path -> the --set text
     problems: list[Problem] = field(default_factory=list)
+    # Specs converted from another format (lrviz.formats) or expanded from a recipe: the
+    # user's key path for each generated one, so messages name what the user wrote.
+    aliases: dict[str, str] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)  # derived numbers, shown in the header
 
     def where(self, key: str | None) -> tuple[str, int | None]:
         """The source label and YAML line for a key path (nearest located ancestor)."""
@@ -117,7 +126,7 @@ class Spec:
     def problem(self, key: str | None, message: str) -> Problem:
         """A Problem located at `key`."""
         source, line = self.where(key)
-        return Problem(source, key, line, message)
+        return Problem(source, alias_key(self.aliases, key), line, message)
 
 
 def locate(
@@ -134,9 +143,23 @@ def locate(
     return source, None
 
 
+def alias_key(aliases: dict[str, str], key: str | None) -> str | None:
+    """The user's key path for a generated one: its nearest aliased ancestor plus the rest."""
+    probe, rest = key, ""
+    while probe and aliases:
+        if probe in aliases:
+            return aliases[probe] + rest
+        parent = _parent(probe)
+        rest = probe[len(parent) :] + rest
+        probe = parent
+    return key
+
+
 def _parent(key: str) -> str:
     if key.endswith("]"):
-        return key[: key.rindex("[")]
+        head, sep, index = key[:-1].rpartition("[")
+        if sep and index.isdigit():  # "a.b[3]" -> "a.b"; a key named "]" is just a name
+            return head
     return key.rpartition(".")[0]
 
 
@@ -307,7 +330,13 @@ def parse(
 
     run = _run(ctx, data.get("run"), base_dir)
     check = ctx.mapping(data, "check")
+    ctx.unknown_keys(check, "check", CHECK_KEYS)
     expect = ctx.mapping(data, "expect")
+    ctx.unknown_keys(expect, "expect", EXPECT_KEYS)
+    lr_at = expect.get("lr_at")
+    for i, item in enumerate(lr_at if isinstance(lr_at, list) else []):
+        if isinstance(item, dict):
+            ctx.unknown_keys(item, _child("expect.lr_at", i), LR_AT_KEYS)
     return Spec(
         name=name,
         description=description,
@@ -368,13 +397,17 @@ def _run(ctx: _Ctx, raw: Any, base_dir: Path | None) -> RunSpec:
         raw = {}
     ctx.unknown_keys(raw, "run", RUN_KEYS)
     epochs = ctx.positive_int(raw, "epochs", None)
-    if epochs is None and "epochs" not in raw:
+    steps = ctx.positive_int(raw, "steps", None)
+    if epochs is None and "epochs" not in raw and "steps" not in raw:
         ctx.add("run.epochs", "missing: set run.epochs in the file or pass --epochs N")
     iters = ctx.positive_int(raw, "iters_per_epoch", 1)
     step = ctx.choice(raw, "step", STEP_MODES)
     order = ctx.choice(raw, "order", ORDERS) or "optimizer_first"
     metrics = _metrics(ctx, raw.get("metrics"), base_dir) if "metrics" in raw else None
-    return RunSpec(epochs or 1, iters or 1, step, order, metrics)
+    if epochs is None and steps is not None:
+        # Enough epochs to hold the steps (one row per epoch when step: epoch).
+        epochs = steps if step == "epoch" else -(-steps // (iters or 1))
+    return RunSpec(epochs or 1, iters or 1, step, order, metrics, steps)
 
 
 def _metrics(ctx: _Ctx, raw: Any, base_dir: Path | None) -> list[float] | None:

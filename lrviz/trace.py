@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -99,3 +100,59 @@ class Trace:
             "lr": [float(v) for v in self.lr[k]],
             "momentum": mom,
         }
+
+    # --- conveniences for notebooks and scripts (the Python API); renderers load lazily ------
+
+    def table(self, max_rows: int = 40) -> Any:
+        """The rows as a rich Table, sampled like `lrviz table` (print it with rich)."""
+        from .render.table import render_table
+
+        return render_table(self, max_rows=max_rows)
+
+    def plot(self, *others: Trace, **options: Any) -> Any:
+        """A matplotlib Figure of this trace (and others overlaid); options as `lrviz plot`."""
+        from .render.plot import figure
+
+        return figure([self, *others], **options)
+
+    def to_csv(self, path: str | Path) -> None:
+        """Write every row as CSV (SPEC section 4), atomically."""
+        from .atomic import write_atomic
+        from .render.text import iter_csv
+
+        write_atomic(Path(path), iter_csv(self))
+
+    def to_json(self, path: str | Path) -> None:
+        """Write the JSON document of SPEC section 4, atomically."""
+        from .atomic import write_atomic
+        from .render.text import iter_json
+
+        write_atomic(Path(path), iter_json(self))
+
+    def to_pandas(self) -> Any:
+        """The rows as a pandas DataFrame (needs pandas, which lrviz does not require)."""
+        try:
+            import pandas as pd
+        except ImportError:
+            raise ImportError("to_pandas() needs pandas: pip install pandas") from None
+        step, epoch, it, x = self.positions()
+        columns: dict[str, Any] = {"step": step, "epoch": epoch, "iter": it, "x": x}
+        for g, name in enumerate(self.groups):
+            columns[f"lr_{name}"] = self.lr[:, g]
+        for g, name in enumerate(self.groups):
+            if self.momentum_kind[g]:
+                columns[f"momentum_{name}"] = self.momentum[:, g]
+        return pd.DataFrame(columns).set_index("step")
+
+    def _repr_png_(self) -> bytes:
+        """Jupyter shows a trace as its plot."""
+        from .render.plot import figure, to_bytes
+
+        return to_bytes(figure([self]), "png")
+
+    def __repr__(self) -> str:
+        status = f", failed at row {self.error.step}" if self.error else ""
+        return (
+            f"<Trace {self.name!r}: {self.scheduler}, {self.rows:,} rows, "
+            f"step={self.step_mode}, groups={self.groups}{status}>"
+        )

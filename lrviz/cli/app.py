@@ -5,13 +5,13 @@ from __future__ import annotations
 import functools
 import os
 import sys
-import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
 
+from .. import atomic
 from ..errors import LrvizError, SpecError, UsageError
 
 app = typer.Typer(
@@ -30,8 +30,8 @@ _state = {"debug": bool(os.environ.get("LRVIZ_DEBUG"))}
 def _root(
     debug: Annotated[bool, typer.Option("--debug", help="Show Python tracebacks.")] = False,
 ) -> None:
-    if debug:
-        _state["debug"] = True
+    # Set on every invocation, so one `--debug` run does not leak into the next (tests).
+    _state["debug"] = debug or bool(os.environ.get("LRVIZ_DEBUG"))
 
 
 # Options shared by every command that takes a SPEC.
@@ -57,17 +57,34 @@ SetOpt = Annotated[
 MaxRowsOpt = Annotated[
     int, typer.Option("--max-rows", min=1, help="Refuse runs with more rows than this.")
 ]
+FromOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--from",
+        metavar="FORMAT",
+        help="Read SPEC as native, lightning (LightningCLI), hydra or hf (transformers "
+        "TrainingArguments); default: detected from the file.",
+    ),
+]
 
 
 def options(
-    epochs: int | None, iters: int | None, step: str | None, sets: list[str] | None, max_rows: int
+    epochs: int | None,
+    iters: int | None,
+    step: str | None,
+    sets: list[str] | None,
+    max_rows: int,
+    source_format: str | None = None,
 ) -> Any:
     """The shared options as a load.Options."""
+    from ..formats import FORMATS
     from ..load import Options
 
     if step is not None and step not in ("epoch", "batch", "fractional"):
         raise UsageError(f"--step must be epoch, batch or fractional, not {step!r}")
-    return Options(tuple(sets or ()), epochs, iters, step, max_rows)
+    if source_format is not None and source_format not in FORMATS:
+        raise UsageError(f"--from must be one of {', '.join(FORMATS)}, not {source_format!r}")
+    return Options(tuple(sets or ()), epochs, iters, step, max_rows, source_format)
 
 
 def err(message: str) -> None:
@@ -116,18 +133,9 @@ def write_atomic(path: Path, chunks: Iterable[str | bytes], *, guard: Iterable[P
     for protected in guard:
         if protected.resolve() == target:
             raise UsageError(f"{path}: refusing to overwrite the spec being read")
-    folder = target.parent
-    if not folder.is_dir():
-        raise UsageError(f"{path}: folder {folder} does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            for chunk in chunks:
-                fh.write(chunk.encode("utf-8") if isinstance(chunk, str) else chunk)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    if not target.parent.is_dir():
+        raise UsageError(f"{path}: folder {target.parent} does not exist")
+    atomic.write_atomic(target, chunks)
 
 
 def write_stdout(chunks: Iterable[str]) -> None:

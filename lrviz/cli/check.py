@@ -1,1 +1,209 @@
-"""Commands added by a later change."""
+"""`check`, `rules` and `snapshot`: lrviz as a CI gate for schedule configs."""
+
+from __future__ import annotations
+
+import textwrap
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ..errors import UsageError
+from .app import (
+    EpochsOpt,
+    ItersOpt,
+    MaxRowsOpt,
+    SetOpt,
+    StepOpt,
+    app,
+    boundary,
+    err,
+    options,
+    write_atomic,
+    write_stdout,
+)
+
+SpecsArg = Annotated[
+    list[str],
+    typer.Argument(
+        metavar="SPEC...",
+        help="YAML files, folders (searched for *.yaml/*.yml), globs, or bundled preset names.",
+    ),
+]
+
+
+class CheckFormat(str, Enum):
+    text = "text"
+    json = "json"
+    github = "github"
+
+
+@app.command()
+@boundary
+def check(
+    specs: SpecsArg,
+    fmt: Annotated[
+        CheckFormat,
+        typer.Option(
+            "--format",
+            "-f",
+            help="text (path:line: ID severity: message), json, or github (PR annotations).",
+        ),
+    ] = CheckFormat.text,
+    strict: Annotated[bool, typer.Option("--strict", help="Warnings fail the check too.")] = False,
+    ignore: Annotated[
+        list[str] | None,
+        typer.Option("--ignore", metavar="RULE", help="Silence a rule, e.g. LRV004 (repeatable)."),
+    ] = None,
+    golden: Annotated[
+        Path | None,
+        typer.Option(
+            "--golden",
+            metavar="PATH",
+            help="Compare the rows with a CSV from `lrviz snapshot` (a folder: <stem>.csv each).",
+        ),
+    ] = None,
+    rtol: Annotated[
+        float, typer.Option("--rtol", min=0.0, help="Relative tolerance for --golden.")
+    ] = 1e-12,
+    epochs: EpochsOpt = None,
+    iters: ItersOpt = None,
+    step: StepOpt = None,
+    sets: SetOpt = None,
+    max_rows: MaxRowsOpt = 20_000_000,
+) -> None:
+    """Validate, run and lint specs for CI: exit 0 clean, 1 on any error, 2 on a usage error."""
+    from ..checks import report as rendering
+    from ..checks.discover import discover, stem
+    from ..checks.model import Report
+    from ..checks.runner import check_spec
+
+    silenced = _ignore_ids(ignore or [])
+    opts = options(epochs, iters, step, sets, max_rows)
+    files = discover(specs)
+    goldens: dict[str, Path] = {}
+    if golden is not None:
+        if golden.is_dir():
+            goldens = {f: golden / f"{stem(f)}.csv" for f in files}
+        elif len(files) != 1:
+            raise UsageError(
+                f"--golden {golden}: a single CSV needs a single SPEC ({len(files)} given); "
+                f"give a folder of <stem>.csv files to check several"
+            )
+        elif not golden.is_file():
+            raise UsageError(f"--golden {golden}: no such file (write it with lrviz snapshot)")
+        else:
+            goldens = {files[0]: golden}
+    results = [
+        check_spec(f, opts, ignore=silenced, golden=goldens.get(f), rtol=rtol) for f in files
+    ]
+    report = Report(results, strict)
+    if fmt is CheckFormat.json:
+        write_stdout([rendering.json_text(report), "\n"])
+    else:
+        lines = (
+            rendering.github_lines(report)
+            if fmt is CheckFormat.github
+            else rendering.text_lines(report)
+        )
+        write_stdout(line + "\n" for line in lines)
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+def _ignore_ids(values: list[str]) -> frozenset[str]:
+    """Rule ids from --ignore (repeatable, comma-separated allowed); UsageError on unknown ids."""
+    from ..checks import registry
+
+    ids = set()
+    for value in values:
+        for part in filter(None, (p.strip() for p in value.split(","))):
+            rule = registry.get(part)
+            if not rule.silenceable:
+                raise UsageError(f"--ignore {rule.id}: {rule.id} ({rule.name}) cannot be silenced")
+            ids.add(rule.id)
+    return frozenset(ids)
+
+
+@app.command()
+@boundary
+def rules(
+    rule_id: Annotated[
+        str | None, typer.Argument(metavar="[RULE]", help="A rule id such as LRV003.")
+    ] = None,
+) -> None:
+    """List the rules `lrviz check` applies, or explain one."""
+    from ..checks import registry
+
+    if rule_id is None:
+        lines = [
+            f"{r.id}  {r.severity:<7}  {r.name:<30} {r.title}" for r in registry.RULES.values()
+        ]
+        lines.append(
+            "Explain one with: lrviz rules LRV003; silence one with check: {ignore: [...]}"
+        )
+    else:
+        r = registry.get(rule_id)
+        lines = [
+            f"{r.id} {r.name} ({r.severity}{'' if r.silenceable else ', cannot be silenced'})",
+            r.title,
+            "",
+            *textwrap.wrap(r.explanation, width=88),
+        ]
+    write_stdout(line + "\n" for line in lines)
+
+
+@app.command()
+@boundary
+def snapshot(
+    specs: SpecsArg,
+    output: Annotated[
+        Path,
+        typer.Option(
+            "--output",
+            "-o",
+            metavar="PATH",
+            help="The CSV to write, or an existing folder (one <stem>.csv per SPEC).",
+        ),
+    ],
+    epochs: EpochsOpt = None,
+    iters: ItersOpt = None,
+    step: StepOpt = None,
+    sets: SetOpt = None,
+    max_rows: MaxRowsOpt = 20_000_000,
+) -> None:
+    """Write the rows of SPEC as a golden CSV for `lrviz check --golden`."""
+    from ..catalog import schedulers
+    from ..checks.discover import discover, stem
+    from ..load import load_plan
+    from ..presets import resolve
+    from ..render.text import iter_csv
+    from ..simulation import run
+
+    opts = options(epochs, iters, step, sets, max_rows)
+    files = discover(specs)
+    if output.is_dir():
+        targets = {f: output / f"{stem(f)}.csv" for f in files}
+        clash = len(set(targets.values())) < len(targets)
+        if clash:
+            raise UsageError(f"-o {output}: two SPECs share a file name; snapshot them separately")
+    elif len(files) == 1:
+        targets = {files[0]: output}
+    else:
+        raise UsageError(f"-o {output}: several SPECs need an existing folder to write into")
+    failed = False
+    for f in files:
+        trace = run(load_plan(f, opts))
+        source = resolve(f, list(schedulers()))
+        guard = [source.path] if source.path else []
+        write_atomic(targets[f], iter_csv(trace), guard=guard)
+        write_stdout([f"wrote {targets[f]} ({trace.rows:,} rows)\n"])
+        for w in trace.warnings:
+            times = f" (×{w.count:,})" if w.count > 1 else ""
+            err(f"warning: {f}: row {w.step}{times}: {w.category}: {w.message}")
+        if trace.error is not None:
+            failed = True
+            err(f"error: {f}: run failed at row {trace.error.step}: {trace.error.message}")
+    if failed:
+        raise typer.Exit(1)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from enum import Enum
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from .app import (
     EpochsOpt,
+    FromOpt,
     ItersOpt,
     MaxRowsOpt,
     SetOpt,
@@ -20,6 +21,9 @@ from .app import (
     options,
     write_stdout,
 )
+
+if TYPE_CHECKING:
+    from ..trace import Trace
 
 
 class TableFormat(str, Enum):
@@ -36,16 +40,16 @@ def simulate_spec(
     step: str | None,
     sets: list[str] | None,
     max_rows: int,
-):  # type: ignore[no-untyped-def]
+    source_format: str | None = None,
+) -> Trace:
     """Load, check and run one SPEC argument -> Trace."""
-    from ..build import DEFAULT_MAX_ROWS  # noqa: F401  (keeps the import graph explicit)
     from ..load import load_plan
-    from ..simulate import run
+    from ..simulation import run
 
-    return run(load_plan(spec, options(epochs, iters, step, sets, max_rows)))
+    return run(load_plan(spec, options(epochs, iters, step, sets, max_rows, source_format)))
 
 
-def report_run(trace, *, warnings_to_stderr: bool = True) -> None:  # type: ignore[no-untyped-def]
+def report_run(trace: Trace, *, warnings_to_stderr: bool = True) -> None:
     """Warnings (once each, with counts) and the failure, on stderr; exit 1 on failure."""
     bad = trace.bad_lr_rows()
     if len(bad):
@@ -86,11 +90,12 @@ def table(
     step: StepOpt = None,
     sets: SetOpt = None,
     max_rows: MaxRowsOpt = 20_000_000,
+    source_format: FromOpt = None,
 ) -> None:
     """Print the schedule: one row per optimizer step, every param group's lr and momentum."""
     from ..render import text
 
-    trace = simulate_spec(spec, epochs, iters, step, sets, max_rows)
+    trace = simulate_spec(spec, epochs, iters, step, sets, max_rows, source_format)
     if fmt is TableFormat.csv:
         write_stdout(text.iter_csv(trace))
     elif fmt is TableFormat.json:
@@ -102,7 +107,7 @@ def table(
     report_run(trace, warnings_to_stderr=fmt is not TableFormat.json)
 
 
-def _print_table(trace, budget: int) -> None:  # type: ignore[no-untyped-def]
+def _print_table(trace: Trace, budget: int) -> None:
     from rich.console import Console
 
     from ..render.table import header_lines, render_table, sparkline
@@ -137,6 +142,7 @@ def list_types() -> None:
         )
         types.add_row(name, params)
     console.print(types)
+    console.print(_recipe_table())
     shelf = Table(title="Bundled presets (lrviz table NAME)", title_justify="left")
     shelf.add_column("preset", style="bold")
     shelf.add_column("description")
@@ -155,13 +161,20 @@ def show(
     from rich.console import Console
     from rich.table import Table
 
-    from .. import catalog
-    from ..errors import UsageError
+    from .. import catalog, recipes
+    from ..errors import UsageError, did_you_mean
 
+    recipe = recipes.find(type_name)
+    if recipe is not None:
+        _show_recipe(recipe)
+        return
     try:
         info = catalog.find("scheduler", type_name, catalog.schedulers())
     except KeyError as exc:
-        raise UsageError(str(exc.args[0])) from None
+        hint = did_you_mean(type_name, list(recipes.RECIPES))
+        if "did you mean" in str(exc.args[0]) or not hint:
+            raise UsageError(str(exc.args[0])) from None
+        raise UsageError(f"unknown scheduler {type_name!r}{hint}") from None
     console = Console(highlight=False)
     console.print(f"{info.name}: {info.summary}", markup=False)
     params = Table(title_justify="left")
@@ -181,3 +194,48 @@ def show(
         console.print("Children go inline: schedulers: [{type: LinearLR, ...}, ...]", markup=False)
     if info.metric_driven:
         console.print("Needs run.metrics: one value per scheduler step.", markup=False)
+
+
+def _recipe_table() -> Any:
+    """The bundled recipes as a rich Table."""
+    from rich.table import Table
+
+    from .. import recipes
+
+    table = Table(
+        title="Recipes (type: NAME; built from torch schedulers, lrviz show NAME)",
+        title_justify="left",
+    )
+    table.add_column("type", style="bold")
+    table.add_column("parameters (default)")
+    table.add_column("what it is")
+    for recipe in recipes.RECIPES.values():
+        params = ", ".join(
+            p.name if p.required or p.default is None else f"{p.name}={p.default!r}"
+            for p in recipe.params
+        )
+        table.add_row(recipe.name, params, recipe.summary)
+    return table
+
+
+def _show_recipe(recipe: Any) -> None:
+    """`lrviz show` for a recipe: what it is, its parameters, what it expands into."""
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(highlight=False)
+    console.print(f"{recipe.name} (recipe): {recipe.summary}", markup=False)
+    params = Table(title_justify="left")
+    params.add_column("parameter", style="bold")
+    params.add_column("default")
+    params.add_column("description")
+    for p in recipe.params:
+        default = "required" if p.required else "the run" if p.default is None else repr(p.default)
+        params.add_row(p.name, default, p.doc)
+    if recipe.params:
+        console.print(params)
+    console.print(f"Expands to: {recipe.expands_to}", markup=False)
+    console.print(
+        "Lengths count scheduler steps: epochs with step: epoch, batches with step: batch.",
+        markup=False,
+    )

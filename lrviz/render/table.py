@@ -41,7 +41,7 @@ def turning_rows(trace: Trace) -> list[int]:
 
 
 def sample_rows(trace: Trace, budget: int) -> list[int]:
-    """At most `budget` rows: first, last, lr changes or turns (with the row before), evenly spaced."""
+    """At most `budget` rows: first, last, lr changes or turns (with the row before), spread."""
     import numpy as np
 
     n = trace.rows
@@ -137,8 +137,8 @@ def render_table(trace: Trace, *, max_rows: int = 40) -> Table:
     if trace.per_batch:
         table.add_column("iter", justify="right")
         table.add_column("x", justify="right")
-    for g in trace.groups:
-        table.add_column(f"lr {g}", justify="right", style="cyan", no_wrap=True, min_width=9)
+    for group in trace.groups:
+        table.add_column(f"lr {group}", justify="right", style="cyan", no_wrap=True, min_width=9)
     mom_groups = varying_momentum(trace)
     for g in mom_groups:
         label = "β1" if trace.momentum_kind[g] == "betas" else "momentum"

@@ -60,7 +60,7 @@ def test_json_has_the_spec_section_4_shape():
 
 def test_csv_has_every_row_at_full_precision():
     from lrviz.load import load_plan
-    from lrviz.simulate import run
+    from lrviz.simulation import run
 
     result = invoke("table", "onecyclelr", "--format", "csv")
     assert result.exit_code == 0
@@ -259,13 +259,13 @@ def test_onecycle_past_total_steps_fails_at_row_11_keeping_rows(tmp_path):
 
 def test_lambda_failing_mid_run_is_a_run_error(tmp_path):
     spec = write(
-        tmp_path, "scheduler: {type: LambdaLR, lr_lambda: '1 / (epoch - 3)'}\nrun: {epochs: 6}\n"
+        tmp_path, "scheduler: {type: LambdaLR, lr_lambda: '1 / (3 - epoch)'}\nrun: {epochs: 6}\n"
     )
     result = invoke("table", spec, "--format", "csv")
     assert result.exit_code == 1
     assert len(result.stdout.splitlines()) == 1 + 3
     assert result.stderr == (
-        'error: run failed at row 3: ExprEvalError: lr_lambda "1 / (epoch - 3)"'
+        'error: run failed at row 3: ExprEvalError: lr_lambda "1 / (3 - epoch)"'
         " failed at epoch=3: division by zero (rows 0..2 were produced)\n"
     )
 
@@ -330,12 +330,12 @@ def test_python_dash_m_runs_the_cli():
 
 
 def test_unexpected_exceptions_become_one_line_without_debug(monkeypatch):
-    import lrviz.simulate
+    import lrviz.simulation
 
     def boom(*args, **kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(lrviz.simulate, "run", boom)
+    monkeypatch.setattr(lrviz.simulation, "run", boom)
     result = invoke("table", "steplr")
     assert result.exit_code == 1
     assert result.stderr == (
@@ -357,11 +357,11 @@ def test_negative_or_nan_lr_is_flagged(tmp_path):
 
 
 def test_ctrl_c_exits_130_with_a_short_message(monkeypatch):
-    import lrviz.simulate
+    import lrviz.simulation
 
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(lrviz.simulate, "run", interrupted)
+    monkeypatch.setattr(lrviz.simulation, "run", interrupted)
     result = invoke("table", "steplr")
     assert (result.exit_code, result.stderr) == (130, "interrupted\n")

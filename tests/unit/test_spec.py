@@ -13,15 +13,27 @@ from lrviz.presets import Source
 from lrviz.spec import apply_override, load_yaml, read_document
 
 
-def _spec(text: str, options: Options = Options()):
-    return parse_source(Source(text, "cfg.yaml", "cfg", None, None), options)
+def _spec(text: str, options: Options | None = None):
+    return parse_source(Source(text, "cfg.yaml", "cfg", None, None), options or Options())
 
 
 @pytest.mark.parametrize(
     ("text", "value"),
-    [("1e-6", 1e-6), ("1E-6", 1e-6), ("-1e-3", -1e-3), ("+2e5", 2e5), ("1.5e3", 1500.0),
-     (".5", 0.5), ("1.", 1.0), ("0.1", 0.1), (".inf", math.inf), ("-.inf", -math.inf),
-     ("10", 10), ("-3", -3), ("1_000", 1000)],
+    [
+        ("1e-6", 1e-6),
+        ("1E-6", 1e-6),
+        ("-1e-3", -1e-3),
+        ("+2e5", 2e5),
+        ("1.5e3", 1500.0),
+        (".5", 0.5),
+        ("1.", 1.0),
+        ("0.1", 0.1),
+        (".inf", math.inf),
+        ("-.inf", -math.inf),
+        ("10", 10),
+        ("-3", -3),
+        ("1_000", 1000),
+    ],
 )
 def test_numbers_follow_yaml_1_2(text: str, value: float):
     loaded = load_yaml(f"v: {text}")["v"]
@@ -67,7 +79,7 @@ def test_alias_bombs_are_bounded():
     bomb = "a: &a [1,1,1,1,1,1,1,1,1]\n" + "".join(
         f"{chr(98 + i)}: &{chr(98 + i)} [{','.join(['*' + chr(97 + i)] * 9)}]\n" for i in range(8)
     )
-    data, lines, problems = read_document(bomb, "cfg.yaml")
+    _data, lines, problems = read_document(bomb, "cfg.yaml")
     assert problems == [] and len(lines) < 200  # aliases are walked once, not expanded
 
 
@@ -111,9 +123,11 @@ def test_override_into_a_list_item():
 
 @pytest.mark.parametrize(
     ("assignment", "message"),
-    [("noequals", "--set 'noequals': expected dotted.key=value, e.g. scheduler.T_0=10"),
-     ("scheduler.type.x=1", "--set 'scheduler.type.x=1': scheduler.type is not a mapping"),
-     ("a.5=1", "--set 'a.5=1': a is not a mapping")],
+    [
+        ("noequals", "--set 'noequals': expected dotted.key=value, e.g. scheduler.T_0=10"),
+        ("scheduler.type.x=1", "--set 'scheduler.type.x=1': scheduler.type is not a mapping"),
+        ("a.5=1", "--set 'a.5=1': a is not a mapping"),
+    ],
 )
 def test_bad_overrides_are_usage_errors(assignment: str, message: str):
     data = {"scheduler": {"type": "StepLR"}, "a": 3}
@@ -124,16 +138,28 @@ def test_bad_overrides_are_usage_errors(assignment: str, message: str):
 
 def test_metrics_from_a_csv_column(tmp_path):
     (tmp_path / "log.csv").write_text("epoch,val_loss\n0,1.0\n1,\n2,0.5\n")
-    source = Source("scheduler: {type: ReduceLROnPlateau}\nrun:\n  epochs: 2\n"
-                    "  metrics: {csv: log.csv, column: val_loss}\n", "cfg.yaml", "cfg", tmp_path, None)
+    source = Source(
+        "scheduler: {type: ReduceLROnPlateau}\nrun:\n  epochs: 2\n"
+        "  metrics: {csv: log.csv, column: val_loss}\n",
+        "cfg.yaml",
+        "cfg",
+        tmp_path,
+        None,
+    )
     spec = parse_source(source)
     assert spec.problems == [] and spec.run.metrics == [1.0, 0.5]
 
 
 def test_metrics_csv_with_a_misspelled_column(tmp_path):
     (tmp_path / "log.csv").write_text("epoch,val_loss\n0,1.0\n")
-    source = Source("scheduler: {type: ReduceLROnPlateau}\nrun:\n  epochs: 2\n"
-                    "  metrics: {csv: log.csv, column: val_los}\n", "cfg.yaml", "cfg", tmp_path, None)
+    source = Source(
+        "scheduler: {type: ReduceLROnPlateau}\nrun:\n  epochs: 2\n"
+        "  metrics: {csv: log.csv, column: val_los}\n",
+        "cfg.yaml",
+        "cfg",
+        tmp_path,
+        None,
+    )
     assert [str(p) for p in parse_source(source).problems] == [
         "cfg.yaml:4: run.metrics.column: log.csv has no column 'val_los' "
         "(columns: epoch, val_loss); did you mean 'val_loss'?"
@@ -143,3 +169,19 @@ def test_metrics_csv_with_a_misspelled_column(tmp_path):
 def test_spec_error_lists_problems_in_file_order():
     err = SpecError([Problem("a.yaml", "x", 9, "late"), Problem("a.yaml", "y", 2, "early")])
     assert str(err) == "a.yaml:2: y: early\na.yaml:9: x: late"
+
+
+def test_keys_that_look_like_key_path_syntax_are_located():
+    # Found by fuzzing: a key named "]" once crashed the locator.
+    spec = _spec(
+        "optimizer: {']': 1, 'a[0]': 2}\nscheduler: {type: StepLR, step_size: 2}\n"
+        "run: {epochs: 2}\n"
+    )
+    from lrviz.build import plan
+
+    with pytest.raises(SpecError) as err:
+        plan(spec)
+    assert [str(p) for p in err.value.problems] == [
+        "cfg.yaml:1: optimizer.]: unknown argument for SGD",
+        "cfg.yaml:1: optimizer.a[0]: unknown argument for SGD",
+    ]

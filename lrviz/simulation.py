@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .build import Built, Plan, build
+from .markers import find_events
 from .trace import Failure, Trace, WarningRecord
 
 
@@ -56,7 +57,7 @@ def run(plan: Plan, *, on_row: Callable[[Built, int], None] | None = None) -> Tr
 
     lr = np.frombuffer(lr_buf, dtype=np.float64).reshape(n, groups)[:done]
     mom = np.frombuffer(mom_buf, dtype=np.float64).reshape(n, groups)[:done]
-    kinds = built.momentum_keys if built else [None] * groups
+    kinds: list[str | None] = built.momentum_keys if built else [None] * groups
     if not any(kinds):
         mom = mom[:, :0].reshape(done, 0) if groups == 0 else np.full((done, groups), np.nan)
     else:
@@ -66,9 +67,9 @@ def run(plan: Plan, *, on_row: Callable[[Built, int], None] | None = None) -> Tr
                 mom[:, g] = np.nan
     spec = plan.spec
     records = [WarningRecord(r, c, cat, msg) for (cat, msg), (r, c) in seen.items()]
-    return Trace(
+    trace = Trace(
         name=spec.name,
-        scheduler=plan.scheduler_class,
+        scheduler=type(built.scheduler).__name__ if built else plan.scheduler_class,
         step_mode=plan.step_mode,
         order=plan.order,
         epochs=plan.epochs,
@@ -83,6 +84,8 @@ def run(plan: Plan, *, on_row: Callable[[Built, int], None] | None = None) -> Tr
         error=failure,
         notes=list(plan.notes),
     )
+    trace.events = find_events(plan, trace)
+    return trace
 
 
 def _loop(

@@ -1,0 +1,265 @@
+"""Configs users already have (LightningCLI, Hydra, transformers) -> native spec data; no torch."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..errors import Problem, SpecError, did_you_mean
+from ..spec import locate
+
+FORMATS = ("native", "lightning", "hydra", "hf")
+# Modules whose classes a foreign config may name; lrviz maps these names to its catalog by
+# string prefix and never imports a module a config names.
+SCHEDULER_MODULES = ("torch.optim.lr_scheduler.",)
+OPTIMIZER_MODULES = ("torch.optim.",)
+# TrainingArguments keys that say "this is a transformers config" (any one is enough).
+HF_KEYS = (
+    "lr_scheduler_type",
+    "learning_rate",
+    "num_train_epochs",
+    "warmup_ratio",
+    "warmup_steps",
+    "gradient_accumulation_steps",
+    "per_device_train_batch_size",
+    "max_steps",
+)
+
+
+@dataclass
+class Horizon:
+    """The run length the command line gives (--epochs, --iters, --step)."""
+
+    epochs: int | None = None
+    iters: int | None = None  # batches per epoch (len(train_dataloader))
+    step: str | None = None
+
+
+@dataclass
+class Ctx:
+    """What a converter writes besides the data: origins, notes, problems."""
+
+    source: str
+    lines: dict[str, int]
+    overridden: dict[str, str]
+    horizon: Horizon
+    origin: dict[str, str] = field(default_factory=dict)  # native key -> the user's key
+    notes: list[str] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+    def at(self, native: str, original: str) -> None:
+        """Record that native key path `native` comes from the user's key path `original`."""
+        self.origin[native] = original
+
+    def problem(self, original: str | None, message: str) -> None:
+        """A problem located at one of the user's key paths."""
+        source, line = locate(self.source, self.lines, self.overridden, original)
+        self.problems.append(Problem(source, original or None, line, message))
+
+
+def detect(data: Any) -> str:
+    """Which format a parsed document is written in: native, lightning, hydra or hf."""
+    if not isinstance(data, dict):
+        return "native"
+    sched = data.get("scheduler")
+    if isinstance(sched, dict) and "type" in sched:
+        return "native"
+    if any(_is_lightning(node) for _, node in candidates(data, OPTIMIZER_KEYS + SCHEDULER_KEYS)):
+        return "lightning"
+    if any(_is_hydra(node) for _, node in candidates(data, OPTIMIZER_KEYS + SCHEDULER_KEYS)):
+        return "hydra"
+    if "scheduler" not in data and any(k in data for k in HF_KEYS):
+        return "hf"
+    return "native"
+
+
+OPTIMIZER_KEYS = ("optimizer",)
+SCHEDULER_KEYS = ("lr_scheduler", "scheduler")
+
+
+def candidates(data: dict[str, Any], names: tuple[str, ...]) -> Iterator[tuple[str, Any]]:
+    """(key path, node) where an optimizer or scheduler may sit: at the top or under model."""
+    for name in names:
+        if name in data:
+            yield name, data[name]
+    model = data.get("model")
+    if isinstance(model, dict):
+        args = model.get("init_args")
+        for name in names:
+            if isinstance(args, dict) and name in args:
+                yield f"model.init_args.{name}", args[name]
+            if name in model:
+                yield f"model.{name}", model[name]
+
+
+def _is_lightning(node: Any) -> bool:
+    if isinstance(node, dict) and isinstance(node.get("scheduler"), dict):
+        node = node["scheduler"]  # the LRSchedulerConfig dict shape
+    return isinstance(node, dict) and "class_path" in node
+
+
+def _is_hydra(node: Any) -> bool:
+    return isinstance(node, dict) and "_target_" in node
+
+
+def class_name(
+    ctx: Ctx,
+    dotted: Any,
+    key: str,
+    modules: tuple[str, ...],
+    kind: str,
+    extra: tuple[str, ...] = (),
+) -> str | None:
+    """A class name from a dotted or short name, refusing modules lrviz does not build from."""
+    if not isinstance(dotted, str) or not dotted.strip():
+        ctx.problem(key, f"expected a {kind} class name such as {_example(kind)}, got {dotted!r}")
+        return None
+    text = dotted.strip()
+    for prefix in modules:
+        if text.startswith(prefix) and "." not in text[len(prefix) :]:
+            return text[len(prefix) :]
+    if text in extra:
+        return text
+    if "." not in text:
+        return text  # the short form (class_path: CosineAnnealingLR); build checks the name
+    allowed = " or ".join(m.rstrip(".") for m in modules)
+    ctx.problem(
+        key,
+        f"{text!r} is not in {allowed}; lrviz builds only torch's own {kind} classes "
+        f"(it never imports a module a config names)",
+    )
+    return None
+
+
+def _example(kind: str) -> str:
+    return "torch.optim.AdamW" if kind == "optimizer" else "torch.optim.lr_scheduler.StepLR"
+
+
+def trainer_run(
+    ctx: Ctx, data: dict[str, Any], step: str | None, *, lightning: bool = True
+) -> dict[str, Any]:
+    """Native run data from a Lightning `trainer:` section and the command line.
+
+    Without trainer.max_epochs/max_steps a LightningCLI run lasts Lightning's default 1000
+    epochs; elsewhere (`lightning=False`) the run length must come from --epochs.
+    """
+    trainer = data.get("trainer")
+    trainer = trainer if isinstance(trainer, dict) else {}
+    hz = ctx.horizon
+    run: dict[str, Any] = {}
+    step = hz.step or step
+    if step:
+        run["step"] = step
+    per_batch = step in ("batch", "fractional")
+    accumulate = _int(ctx, trainer, "accumulate_grad_batches", "trainer", 1) or 1
+    # Lightning steps the optimizer on the last, partial group of an epoch too.
+    per_epoch = -(-hz.iters // accumulate) if hz.iters is not None else None
+    if per_batch:
+        if per_epoch is None:
+            ctx.notes.append(
+                "batches per epoch not given: pass --iters N (the len() of the train dataloader)"
+            )
+        run["iters_per_epoch"] = per_epoch or 1
+        if accumulate > 1 and hz.iters is not None:
+            ctx.at("run.iters_per_epoch", "trainer.accumulate_grad_batches")
+            ctx.notes.append(
+                f"{hz.iters:,} batches / {accumulate} accumulation = {per_epoch:,} optimizer "
+                f"steps per epoch"
+            )
+    max_epochs = _int(ctx, trainer, "max_epochs", "trainer", None)
+    max_steps = _int(ctx, trainer, "max_steps", "trainer", None)
+    max_epochs = None if max_epochs is None or max_epochs < 0 else max_epochs
+    max_steps = None if max_steps is None or max_steps < 1 else max_steps
+    if hz.epochs is not None:
+        run["epochs"] = hz.epochs
+        return run
+    if max_epochs is not None:
+        run["epochs"] = max_epochs
+        ctx.at("run.epochs", "trainer.max_epochs")
+    elif max_steps is None and lightning:
+        run["epochs"] = 1000
+        ctx.notes.append("trainer.max_epochs not set: Lightning's default is 1000 epochs")
+    if max_steps is not None:
+        if per_epoch is None:
+            run.setdefault("epochs", 1)
+            ctx.notes.append(
+                f"trainer.max_steps={max_steps:,} ignored: pass --iters N to know where it ends"
+            )
+            return run
+        needed = -(-max_steps // per_epoch)
+        if max_epochs is None or needed <= max_epochs:
+            run["epochs"] = needed
+            ctx.at("run.epochs", "trainer.max_steps")
+            if per_batch and max_steps < needed * per_epoch:
+                run["steps"] = max_steps
+                ctx.at("run.steps", "trainer.max_steps")
+            ctx.notes.append(
+                f"trainer.max_steps={max_steps:,} optimizer steps at {per_epoch:,} per epoch "
+                f"end the run in epoch {needed - 1}"
+            )
+    return run
+
+
+def _int(ctx: Ctx, node: dict[str, Any], name: str, where: str, default: int | None) -> int | None:
+    value = node.get(name)
+    if value is None:
+        return default
+    if isinstance(value, bool) or not isinstance(value, int):
+        ctx.problem(f"{where}.{name}", f"expected a whole number, got {value!r}")
+        return default
+    return value
+
+
+def kwargs_node(
+    ctx: Ctx, raw: Any, key: str, native: str, skip: tuple[str, ...] = ()
+) -> dict[str, Any]:
+    """Constructor keywords from a mapping, each recorded at its user key path."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        ctx.problem(key, f"expected a mapping of constructor arguments, got {raw!r}")
+        return {}
+    out: dict[str, Any] = {}
+    for name, value in raw.items():
+        if name in skip:
+            continue
+        out[str(name)] = value
+        ctx.at(f"{native}.{name}", f"{key}.{name}")
+    return out
+
+
+def unknown(ctx: Ctx, node: dict[str, Any], key: str, allowed: tuple[str, ...]) -> None:
+    """A problem for every key of `node` that is not in `allowed`."""
+    for name in node:
+        if name not in allowed:
+            ctx.problem(f"{key}.{name}", f"unknown key{did_you_mean(str(name), allowed)}")
+
+
+def convert(fmt: str, data: Any, ctx: Ctx, stem: str) -> dict[str, Any]:
+    """Native spec data from a document in `fmt`; raises SpecError when it cannot be read."""
+    from . import hf, hydra, lightning
+
+    if not isinstance(data, dict):
+        ctx.problem(None, f"expected a {fmt} config (a mapping), got {type(data).__name__}")
+        raise SpecError(ctx.problems)
+    converter = {"lightning": lightning.convert, "hydra": hydra.convert, "hf": hf.convert}[fmt]
+    native = converter(data, ctx)
+    if ctx.problems:
+        raise SpecError(ctx.problems)
+    native.setdefault("name", stem)
+    return native
+
+
+def key_paths(data: Any, prefix: str = "") -> Iterator[str]:
+    """Every key path in plain data, parents before children."""
+    if isinstance(data, dict):
+        for name, value in data.items():
+            path = f"{prefix}.{name}" if prefix else str(name)
+            yield path
+            yield from key_paths(value, path)
+    elif isinstance(data, list):
+        for i, value in enumerate(data):
+            path = f"{prefix}[{i}]"
+            yield path
+            yield from key_paths(value, path)

@@ -1,0 +1,129 @@
+"""The Python API: specs and user-defined schedulers give the same truth as the CLI."""
+
+from __future__ import annotations
+
+import csv
+import re
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+import lrviz
+from lrviz.errors import SpecError, UsageError
+
+
+class WarmupInverseSqrt(torch.optim.lr_scheduler.LRScheduler):
+    """A scheduler lrviz has never seen: linear warm-up, then 1/sqrt decay."""
+
+    def __init__(self, optimizer, warmup: int, last_epoch: int = -1) -> None:
+        self.warmup = warmup
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self):
+        step = max(self.last_epoch, 0) + 1
+        scale = min(step / self.warmup, (self.warmup / step) ** 0.5)
+        return [base * scale for base in self.base_lrs]
+
+
+def plain_loop(make, groups, epochs, iters):
+    params = [{"params": [torch.zeros(1, requires_grad=True)], **g} for g in groups]
+    optimizer = torch.optim.SGD(params, lr=0.1, momentum=0.9)
+    scheduler = make(optimizer)
+    rows = []
+    for _ in range(epochs * iters):
+        rows.append([g["lr"] for g in optimizer.param_groups])
+        optimizer.step()
+        scheduler.step()
+    return np.array(rows)
+
+
+def test_custom_scheduler_rows_equal_a_plain_torch_loop():
+    groups = [{"name": "body", "lr": 0.01}, {"name": "head", "lr": 0.1}]
+    trace = lrviz.simulate(
+        lambda opt: WarmupInverseSqrt(opt, warmup=5),
+        epochs=4,
+        iters_per_epoch=5,
+        step="batch",
+        param_groups=groups,
+        optimizer_kwargs={"momentum": 0.9},
+    )
+    expected = plain_loop(
+        lambda opt: WarmupInverseSqrt(opt, warmup=5), [{"lr": 0.01}, {"lr": 0.1}], 4, 5
+    )
+    assert trace.scheduler == "WarmupInverseSqrt"
+    assert trace.groups == ["body", "head"]
+    assert np.array_equal(trace.lr, expected)
+    assert trace.momentum[:, 0].tolist() == [0.9] * 20
+
+
+def test_custom_scheduler_plots_and_exports(tmp_path: Path):
+    trace = lrviz.simulate(lambda opt: WarmupInverseSqrt(opt, warmup=3), epochs=10)
+    fig = trace.plot()
+    line = fig.axes[0].lines[0]
+    assert np.array_equal(line.get_ydata(), trace.lr[:, 0])
+    trace.to_csv(tmp_path / "rows.csv")
+    with (tmp_path / "rows.csv").open() as fh:
+        assert [float(r["lr_group0"]) for r in csv.DictReader(fh)] == trace.lr[:, 0].tolist()
+    assert trace._repr_png_().startswith(b"\x89PNG")
+
+
+def test_plateau_scheduler_through_the_api_takes_metrics():
+    metrics = [1.0, 1.0, 1.0, 1.0, 1.0, 1.0]
+    trace = lrviz.simulate(
+        lambda opt: torch.optim.lr_scheduler.ReduceLROnPlateau(opt, patience=1),
+        epochs=6,
+        metrics=metrics,
+    )
+    optimizer = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)
+    sched = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, patience=1)
+    expected = []
+    for m in metrics:
+        expected.append(optimizer.param_groups[0]["lr"])
+        optimizer.step()
+        sched.step(m)
+    assert trace.lr[:, 0].tolist() == expected
+
+
+def test_run_accepts_paths_presets_class_names_and_dicts(tmp_path: Path):
+    spec = tmp_path / "s.yaml"
+    spec.write_text("scheduler: {type: StepLR, step_size: 2}\nrun: {epochs: 4}\n")
+    by_path = lrviz.run(spec)
+    by_dict = lrviz.run({"scheduler": {"type": "StepLR", "step_size": 2}, "run": {"epochs": 4}})
+    by_class = lrviz.run("StepLR", overrides=["scheduler.step_size=2"], epochs=4)
+    assert np.array_equal(by_path.lr, by_dict.lr) and np.array_equal(by_path.lr, by_class.lr)
+    assert lrviz.run("steplr").rows == 100
+
+
+def test_api_errors_are_lrviz_errors():
+    with pytest.raises(SpecError, match=r"<dict>: scheduler.step_size: expected an integer"):
+        lrviz.run({"scheduler": {"type": "StepLR", "step_size": "x"}, "run": {"epochs": 2}})
+    with pytest.raises(UsageError, match="step must be epoch, batch or fractional"):
+        lrviz.simulate(lambda o: None, epochs=2, step="daily")
+
+
+def test_custom_scheduler_failure_keeps_rows():
+    class Explodes(torch.optim.lr_scheduler.LRScheduler):
+        def get_lr(self):
+            if self.last_epoch == 3:
+                raise RuntimeError("boom at 3")
+            return list(self.base_lrs)
+
+    trace = lrviz.simulate(Explodes, epochs=6)
+    assert trace.rows == 3 and trace.error is not None
+    assert (trace.error.step, trace.error.message) == (3, "RuntimeError: boom at 3")
+
+
+def test_readme_python_walkthrough_runs(tmp_path: Path, monkeypatch):
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    section = readme.split("## Python API", 1)[1].split("\n## ", 1)[0]
+    blocks = re.findall(r"```python\n(.*?)```", section, re.S)
+    assert blocks, "the README's Python API section has code blocks"
+    monkeypatch.chdir(tmp_path)
+    namespace: dict = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for block in blocks:
+            exec(compile(block, "README.md", "exec"), namespace)
