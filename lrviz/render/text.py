@@ -9,7 +9,7 @@ from typing import Any
 
 from ..trace import Trace
 
-CHUNK_ROWS = 50_000  # rows per chunk: memory stays bounded, writes stay few
+CHUNK_ROWS = 10_000  # rows per chunk: a few MB of text at a time, and few writes
 
 
 def _num(value: float) -> str:
@@ -44,12 +44,24 @@ def _text_columns(trace: Trace, start: int, stop: int, num: Any = _num) -> list[
         list(map(num, x.tolist())),
     ]
     for g in range(len(trace.groups)):
-        cols.append(list(map(num, trace.lr[start:stop, g].tolist())))
+        cols.append(_floats(trace.lr[start:stop, g], num))
     if trace.has_momentum:
         for g, kind in enumerate(trace.momentum_kind):
-            values = trace.momentum[start:stop, g].tolist()
-            cols.append([""] * len(values) if kind is None else list(map(num, values)))
+            values = trace.momentum[start:stop, g]
+            cols.append([""] * len(values) if kind is None else _floats(values, num))
     return cols
+
+
+def _floats(values: Any, num: Any) -> list[str]:
+    """Text of a float column; repr is the cost, so each distinct value is formatted once."""
+    import numpy as np
+
+    # Distinct by bit pattern, so -0.0 and NaN payloads keep their own text.
+    uniq, inverse = np.unique(np.ascontiguousarray(values).view(np.int64), return_inverse=True)
+    if 2 * len(uniq) > len(values):  # mostly distinct (cosine, one-cycle): format directly
+        return list(map(num, values.tolist()))
+    texts = list(map(num, uniq.view(np.float64).tolist()))
+    return [texts[i] for i in inverse.tolist()]
 
 
 def iter_csv(trace: Trace) -> Iterator[str]:

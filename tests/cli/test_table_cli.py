@@ -365,3 +365,30 @@ def test_ctrl_c_exits_130_with_a_short_message(monkeypatch):
     monkeypatch.setattr(lrviz.simulation, "run", interrupted)
     result = invoke("table", "steplr")
     assert (result.exit_code, result.stderr) == (130, "interrupted\n")
+
+
+@pytest.mark.parametrize(
+    "expression",
+    [
+        "__import__('os').system('touch {marker}')",
+        "(1).__class__.__base__.__subclasses__()",
+        "open('{marker}', 'w')",
+        "[c for c in ().__class__.__bases__]",
+        "epoch.__class__",
+    ],
+)
+def test_a_hostile_spec_runs_nothing(tmp_path, expression):
+    marker = tmp_path / "pwned"
+    spec = write(
+        tmp_path,
+        "scheduler:\n  type: LambdaLR\n  lr_lambda: "
+        + repr(expression.format(marker=marker)).replace("\\\\", "/")
+        + "\nrun: {epochs: 3}\n",
+    )
+    assert invoke("table", "lambdalr").exit_code == 0  # load what a benign run loads
+    before = set(sys.modules)
+    result = invoke("table", spec)
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"error: {spec}:3: scheduler.lr_lambda: ")
+    assert not marker.exists()
+    assert set(sys.modules) == before
