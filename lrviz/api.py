@@ -3,7 +3,7 @@
 >>> import lrviz
 >>> trace = lrviz.run("steplr", epochs=40)
 >>> trace.rows, trace.lr[[0, 29, 30], 0].tolist()
-(40, [0.1, 0.1, 0.01])
+(40, [0.1, 0.1, 0.010000000000000002])
 """
 
 from __future__ import annotations
@@ -69,43 +69,18 @@ def run(spec: str | Path | Mapping[str, Any], **options: Any) -> Trace:
     return simulate_plan(make_plan(spec, **options))
 
 
-def simulate(
-    make_scheduler: Callable[[Any], Any],
-    *,
-    epochs: int,
-    iters_per_epoch: int = 1,
-    step: str = "epoch",
-    order: str = "optimizer_first",
-    param_groups: Sequence[Mapping[str, Any]] | None = None,
-    optimizer: str = "SGD",
-    optimizer_kwargs: Mapping[str, Any] | None = None,
-    metrics: Sequence[float] | None = None,
-    name: str | None = None,
-    max_rows: int = DEFAULT_MAX_ROWS,
-) -> Trace:
+def simulate(make_scheduler: Callable[[Any], Any], **options: Any) -> Trace:
     """Simulate your own `optimizer -> scheduler` function (any LRScheduler, even one lrviz
-    has never seen) with the loop of SPEC section 2.
+    has never seen) with the loop of SPEC section 2; options are those of `custom_plan`.
 
     >>> import torch
     >>> trace = simulate(lambda opt: torch.optim.lr_scheduler.StepLR(opt, 2), epochs=4)
     >>> trace.scheduler, trace.lr[:, 0].tolist()
     ('StepLR', [0.1, 0.1, 0.010000000000000002, 0.010000000000000002])
     """
-    return _simulate_plan(
-        custom_plan(
-            make_scheduler,
-            epochs=epochs,
-            iters_per_epoch=iters_per_epoch,
-            step=step,
-            order=order,
-            param_groups=param_groups,
-            optimizer=optimizer,
-            optimizer_kwargs=optimizer_kwargs,
-            metrics=metrics,
-            name=name,
-            max_rows=max_rows,
-        )
-    )
+    from .simulation import run as simulate_plan
+
+    return simulate_plan(custom_plan(make_scheduler, **options))
 
 
 def custom_plan(
@@ -122,7 +97,11 @@ def custom_plan(
     name: str | None = None,
     max_rows: int = DEFAULT_MAX_ROWS,
 ) -> Plan:
-    """A Plan whose scheduler comes from a Python function instead of a spec."""
+    """A Plan whose scheduler comes from a Python function instead of a spec.
+
+    `param_groups` are dicts of per-group options (an optional "name", "lr", "momentum", ...);
+    `metrics` feed a metric-driven scheduler such as ReduceLROnPlateau, one per step.
+    """
     if not callable(make_scheduler):
         raise UsageError("make_scheduler must be a function optimizer -> scheduler")
     if step not in ("epoch", "batch", "fractional"):
@@ -166,8 +145,3 @@ def custom_plan(
         factory=make_scheduler,
     )
 
-
-def _simulate_plan(p: Plan) -> Trace:
-    from .simulation import run as simulate_plan
-
-    return simulate_plan(p)

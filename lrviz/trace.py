@@ -30,7 +30,15 @@ class Failure:
 
 @dataclass
 class Trace:
-    """Every row of a simulated run (SPEC section 2), column-wise in numpy arrays."""
+    """Every row of a simulated run (SPEC section 2), column-wise in numpy arrays.
+
+    >>> import lrviz
+    >>> trace = lrviz.run("cawr_fractional_lag")  # torch's documented fractional loop
+    >>> trace.lr[:3, 0].tolist()  # rows 0 and 1 are equal: the loop lags one batch
+    [1.0, 1.0, 0.9619397662556434]
+    >>> trace.row(9)["x"], trace.row(9)["lr"]  # the restart lands at x = 2.25, not 2.0
+    (2.25, [1.0])
+    """
 
     name: str
     scheduler: str  # root scheduler class name
