@@ -1,1 +1,275 @@
-"""Commands added by a later change."""
+"""`diff`, `state`, `resume` and `code`: inspecting what torch's scheduler objects really do."""
+
+from __future__ import annotations
+
+import json
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from .app import (
+    EpochsOpt,
+    FromOpt,
+    ItersOpt,
+    MaxRowsOpt,
+    SetOpt,
+    SpecArg,
+    StepOpt,
+    app,
+    boundary,
+    err,
+    options,
+    write_atomic,
+    write_stdout,
+)
+from .core import report_run
+
+
+class DiffFormat(str, Enum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+class ReportFormat(str, Enum):
+    table = "table"
+    json = "json"
+
+
+def _plan(
+    spec: str,
+    epochs: int | None,
+    iters: int | None,
+    step: str | None,
+    sets: list[str] | None,
+    max_rows: int,
+    source_format: str | None,
+) -> Any:
+    from ..load import load_plan
+
+    return load_plan(spec, options(epochs, iters, step, sets, max_rows, source_format))
+
+
+def _spec_files(spec: str) -> list[Path]:
+    """The file a SPEC argument reads, which -o must never overwrite."""
+    from .. import catalog
+    from ..errors import UsageError
+    from ..presets import resolve
+
+    try:
+        source = resolve(spec, list(catalog.schedulers()))
+    except UsageError:  # a recipe or class name: no file behind it
+        return []
+    return [source.path] if source.path else []
+
+
+def _console() -> Any:
+    from rich.console import Console
+
+    return Console(highlight=False)
+
+
+@app.command()
+@boundary
+def diff(
+    spec: SpecArg,
+    fmt: Annotated[
+        DiffFormat,
+        typer.Option(
+            "--format", "-f", help="table (sampled, for reading) or csv/json (every row)."
+        ),
+    ] = DiffFormat.table,
+    rows: Annotated[int, typer.Option("--rows", min=3, help="Rows to show in table format.")] = 40,
+    all_rows: Annotated[
+        bool, typer.Option("--all", help="Show every row in table format.")
+    ] = False,
+    epochs: EpochsOpt = None,
+    iters: ItersOpt = None,
+    step: StepOpt = None,
+    sets: SetOpt = None,
+    max_rows: MaxRowsOpt = 20_000_000,
+    source_format: FromOpt = None,
+) -> None:
+    """Compare get_last_lr(), get_lr() and the closed form with the optimizer's lr, row by row."""
+    from ..inspect import diff as diff_mod
+    from ..render.table import header_lines
+
+    plan = _plan(spec, epochs, iters, step, sets, max_rows, source_format)
+    report = diff_mod.inspect_plan(plan)
+    trace = report.trace
+    if fmt is DiffFormat.csv:
+        write_stdout(diff_mod.iter_csv(report))
+    elif fmt is DiffFormat.json:
+        write_stdout(diff_mod.iter_json(report))
+    else:
+        console = _console()
+        for line in header_lines(trace):
+            console.print(line, markup=False)
+        summary = diff_mod.summary_lines(report)
+        console.print(summary[0], markup=False, style="bold")
+        budget = trace.rows if all_rows else rows
+        console.print(diff_mod.render_diff_table(report, max_rows=budget))
+        for line in summary[1:]:
+            console.print(line, markup=False)
+    report_run(trace, warnings_to_stderr=fmt is not DiffFormat.json)
+
+
+@app.command()
+@boundary
+def state(
+    spec: SpecArg,
+    at: Annotated[
+        int,
+        typer.Option(
+            "--at",
+            metavar="K",
+            help="After K scheduler.step() calls: the state a checkpoint saved just before "
+            "row K holds (0 = freshly built).",
+        ),
+    ],
+    fmt: Annotated[
+        ReportFormat, typer.Option("--format", "-f", help="table (a tree) or json.")
+    ] = ReportFormat.table,
+    epochs: EpochsOpt = None,
+    iters: ItersOpt = None,
+    step: StepOpt = None,
+    sets: SetOpt = None,
+    max_rows: MaxRowsOpt = 20_000_000,
+    source_format: FromOpt = None,
+) -> None:
+    """Show the scheduler's state_dict() after K steps, children of composites included."""
+    from ..inspect import state as state_mod
+
+    plan = _plan(spec, epochs, iters, step, sets, max_rows, source_format)
+    trace, node = state_mod.state_at(plan, at)
+    if node is None:  # the run failed before reaching K steps
+        report_run(trace)
+        return
+    if fmt is ReportFormat.json:
+        doc = {
+            "name": trace.name,
+            "torch_version": trace.torch_version,
+            "scheduler": trace.scheduler,
+            "step_mode": trace.step_mode,
+            "order": trace.order,
+            "rows": trace.rows,
+            "at": at,
+            "state": state_mod.to_json(node),
+            "notes": trace.notes,
+            "warnings": [vars(w) for w in trace.warnings],
+            "error": vars(trace.error) if trace.error else None,
+        }
+        write_stdout([json.dumps(doc, indent=2) + "\n"])
+    else:
+        where = (
+            "the end of the run"
+            if at == plan.rows
+            else f"what a checkpoint saved just before row {at} holds"
+        )
+        title = (
+            f"{trace.name}: {trace.scheduler}.state_dict() after {at:,} scheduler.step() "
+            f"calls ({where}; torch {trace.torch_version})"
+        )
+        _console().print(state_mod.render_tree(node, title))
+    _report_later_failure(trace, quiet=fmt is ReportFormat.json)
+
+
+def _report_later_failure(trace: Any, *, quiet: bool) -> None:
+    """The run's warnings, and a failure after the state shown as a note (the state is valid)."""
+    if not quiet:
+        for w in trace.warnings:
+            times = f" (×{w.count:,})" if w.count > 1 else ""
+            err(f"warning: row {w.step}{times}: {w.category}: {w.message}")
+    if trace.error is not None:
+        err(f"note: the run fails later, at row {trace.error.step}: {trace.error.message}")
+
+
+@app.command()
+@boundary
+def resume(
+    spec: SpecArg,
+    at: Annotated[
+        str,
+        typer.Option(
+            "--at",
+            metavar="K|all",
+            help="Checkpoint after K scheduler steps (just before row K); 'all' tries every "
+            "row of a short run.",
+        ),
+    ],
+    fmt: Annotated[
+        ReportFormat, typer.Option("--format", "-f", help="table or json.")
+    ] = ReportFormat.table,
+    epochs: EpochsOpt = None,
+    iters: ItersOpt = None,
+    step: StepOpt = None,
+    sets: SetOpt = None,
+    max_rows: MaxRowsOpt = 20_000_000,
+    source_format: FromOpt = None,
+) -> None:
+    """Save state_dict()s after K steps, reload into fresh objects, compare every later row."""
+    from ..inspect import resume as resume_mod
+
+    point = resume_mod.parse_at(at)
+    plan = _plan(spec, epochs, iters, step, sets, max_rows, source_format)
+    report = resume_mod.resume(plan, point)
+    if fmt is ReportFormat.json:
+        write_stdout([json.dumps(resume_mod.to_json(report), indent=2) + "\n"])
+    else:
+        console = _console()
+        for line in resume_mod.headline(report):
+            console.print(line, markup=False)
+        console.print(resume_mod.render_resume(report))
+        console.print(resume_mod.verdict(report), markup=False, style="bold")
+        console.print(resume_mod.order_matters(report), markup=False)
+        for note in report.notes:
+            console.print(f"note: {note}", markup=False)
+    report_run(report.trace, warnings_to_stderr=fmt is not ReportFormat.json)
+    if not report.ok:
+        err(f"error: {resume_mod.verdict(report)}")
+        raise typer.Exit(1)
+
+
+@app.command()
+@boundary
+def code(
+    spec: SpecArg,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Write the snippet to this file (e.g. schedule.py)."),
+    ] = None,
+    epochs: EpochsOpt = None,
+    iters: ItersOpt = None,
+    step: StepOpt = None,
+    sets: SetOpt = None,
+    max_rows: MaxRowsOpt = 20_000_000,
+    source_format: FromOpt = None,
+) -> None:
+    """Print the equivalent PyTorch snippet: optimizer, scheduler and the training loop."""
+    import sys
+    import warnings
+
+    from ..build import build
+    from ..errors import ExprEvalError, RunError
+    from ..inspect.code import generate
+
+    plan = _plan(spec, epochs, iters, step, sets, max_rows, source_format)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # building only to learn each group's momentum key
+        try:
+            built = build(plan)
+        except ExprEvalError as exc:  # the schedule cannot produce its first row
+            raise RunError(0, f"{type(exc).__name__}: {exc}") from None
+    text = generate(plan, built.momentum_keys)
+    if output is not None:
+        write_atomic(output, [text], guard=_spec_files(spec))
+        err(f"wrote {output}")
+    elif sys.stdout.isatty():
+        from rich.syntax import Syntax
+
+        # soft_wrap: the terminal wraps long lines itself, so copied code stays intact
+        _console().print(Syntax(text, "python", theme="ansi_dark"), soft_wrap=True)
+    else:
+        write_stdout([text])

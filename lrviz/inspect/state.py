@@ -1,0 +1,220 @@
+"""`lrviz state`: the scheduler's state_dict() after K steps, as a tree (children included)."""
+
+from __future__ import annotations
+
+import copy
+import math
+import warnings
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from rich.text import Text
+from rich.tree import Tree
+
+from ..errors import RunError, UsageError
+from ..spec import SchedulerSpec
+
+if TYPE_CHECKING:
+    from ..build import Built, Plan
+    from ..trace import Trace
+
+T = TypeVar("T")
+# Constructor parameters whose functions a spec writes as expressions; state_dict() never
+# saves plain functions (it stores None, or a callable object's __dict__).
+FUNCTION_KEYS = {"lr_lambdas": "lr_lambda", "_scale_fn_custom": "scale_fn"}
+LIST_PREVIEW = 8  # list items shown in the tree before eliding
+
+
+def steps_before_row(plan: Plan, k: int) -> int:
+    """How many scheduler.step() calls precede row k's lr being read (SPEC section 2)."""
+    return k if plan.order == "optimizer_first" else k + 1
+
+
+def check_at(plan: Plan, at: int, *, last: int, why: str) -> None:
+    """Refuse a checkpoint step outside 0..last, naming the range and what K counts."""
+    if not 0 <= at <= last:
+        raise UsageError(
+            f"--at {at} is out of range for {plan.spec.name}: K must be 0..{last} "
+            f"(K counts scheduler.step() calls and the run has {plan.rows:,} rows; {why})"
+        )
+
+
+def capture(
+    plan: Plan, at: Iterable[int] | None, take: Callable[[Built], T]
+) -> tuple[Trace, dict[int, T]]:
+    """Run a plan; call take(built) on the state after K scheduler steps for each K in `at`.
+
+    `at` None means every K from 0 to the run's rows. The state after K steps is the state
+    just before row K (a checkpoint saved there resumes at row K): in optimizer_first order
+    that is the hook after row K is recorded, in scheduler_first order the hook of row K-1.
+    """
+    from ..build import build
+    from ..simulation import run
+
+    wanted = None if at is None else set(at)
+    got: dict[int, T] = {}
+    live: list[Built] = []
+    failed: list[tuple[int, BaseException]] = []
+
+    def want(steps: int) -> bool:
+        return wanted is None or steps in wanted
+
+    def keep(steps: int, built: Built) -> None:
+        # Never raise into the run: simulate would take it for torch failing at the next row.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                got[steps] = take(built)
+            except Exception as exc:
+                failed.append((steps, exc))
+
+    def on_row(built: Built, k: int) -> None:
+        if not live:
+            live.append(built)
+        steps = steps_before_row(plan, k)  # the hook of row k sees the state after these steps
+        if want(steps):
+            keep(steps, built)
+
+    if plan.order == "scheduler_first" and want(0):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                fresh = build(plan)  # the state before the first step: a fresh scheduler
+            except ArithmeticError:  # an expression failing at its first value; run() says so
+                fresh = None
+        if fresh is not None:
+            keep(0, fresh)
+    trace = run(plan, on_row=on_row)
+    if plan.order == "optimizer_first" and live and trace.error is None and want(plan.rows):
+        keep(plan.rows, live[0])  # after the last row's step: the end of the run
+    if failed:
+        steps, exc = failed[0]
+        text = " ".join(str(exc).split())
+        raise RunError(
+            steps, f"saving the state after {steps} steps raised {type(exc).__name__}: {text}"
+        )
+    return trace, got
+
+
+@dataclass
+class StateNode:
+    """One scheduler's state_dict() (children's states split out) and where it came from."""
+
+    cls: str
+    key: str  # the spec's key path, e.g. "scheduler.schedulers[1]"
+    state: dict[str, Any]
+    children: list[StateNode] = field(default_factory=list)
+    expressions: dict[str, Any] = field(default_factory=dict)  # state key -> spec expression(s)
+
+
+def state_tree(built: Built, spec_node: SchedulerSpec | None) -> StateNode:
+    """A deep copy of the live scheduler's state_dict(), as a tree that mirrors the spec."""
+    return _node(built.scheduler, built.scheduler.state_dict(), spec_node, "scheduler")
+
+
+def _node(sched: Any, state: dict[str, Any], spec: SchedulerSpec | None, key: str) -> StateNode:
+    state = dict(state)
+    children_states = state.pop("_schedulers", None)
+    node = StateNode(type(sched).__name__, spec.key if spec else key, {})
+    node.state = copy.deepcopy(state)  # the live dict's lists keep changing as the run goes on
+    if spec is not None and spec.type.lower() == node.cls.lower():
+        for state_key, param in FUNCTION_KEYS.items():
+            if spec.kwargs.get(param) is not None and state_key in node.state:
+                node.expressions[state_key] = spec.kwargs[param]
+    if children_states is not None:
+        live = list(getattr(sched, "_schedulers", []))
+        specs = spec.children if spec is not None else []
+        for i, child_state in enumerate(children_states):
+            child_spec = specs[i] if i < len(specs) else None
+            child = live[i] if i < len(live) else None
+            node.children.append(_node(child, child_state, child_spec, f"{key}.schedulers[{i}]"))
+    return node
+
+
+def state_at(plan: Plan, at: int) -> tuple[Trace, StateNode | None]:
+    """The run (for its warnings and failure) and the state after `at` scheduler steps."""
+    check_at(plan, at, last=plan.rows, why="0 is the freshly built scheduler")
+    trace, got = capture(plan, [at], lambda built: state_tree(built, plan.spec.scheduler))
+    return trace, got.get(at)
+
+
+# --- output --------------------------------------------------------------------------------
+
+
+def _expression_text(value: Any) -> str:
+    if isinstance(value, list):
+        return "[" + ", ".join(f'"{v}"' for v in value) + "]"
+    return f'"{value}"'
+
+
+def _short(value: Any) -> str:
+    """A value for reading: floats at full precision, long lists elided."""
+    if isinstance(value, (list, tuple)):
+        items = [_short(v) for v in value[:LIST_PREVIEW]]
+        more = f", … ({len(value):,} items)" if len(value) > LIST_PREVIEW else ""
+        open_, close = ("[", "]") if isinstance(value, list) else ("(", ")")
+        return open_ + ", ".join(items) + more + close
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}: {_short(v)}" for k, v in value.items()) + "}"
+    if callable(value):
+        return "<function>"
+    if hasattr(value, "tolist"):  # a tensor lr
+        return f"tensor({_short(value.tolist())})"
+    return repr(value)
+
+
+def render_tree(node: StateNode, title: str) -> Tree:
+    """The state as a rich Tree: one branch per key, children of composites nested."""
+    tree = Tree(Text(title, style="bold"))
+    _fill(tree, node)
+    return tree
+
+
+def _fill(tree: Tree, node: StateNode, index: str = "") -> None:
+    branch = tree.add(Text.assemble(index, (node.cls, "bold cyan"), f"  {node.key}"))
+    for key, value in node.state.items():
+        line = Text.assemble((f"{key}: ", "bold"), _short(value))
+        if key in node.expressions:
+            line.append(
+                f"  ← functions are not saved; this spec's {FUNCTION_KEYS[key]}: "
+                f"{_expression_text(node.expressions[key])}",
+                style="yellow",
+            )
+        branch.add(line)
+    if node.children:
+        nested = branch.add(Text.assemble(("_schedulers", "bold"), ": the children's state dicts"))
+        for i, child in enumerate(node.children):
+            _fill(nested, child, f"[{i}] ")
+
+
+def to_json(node: StateNode) -> dict[str, Any]:
+    """The tree as JSON-safe data: non-finite floats as strings, functions as their text."""
+    out: dict[str, Any] = {
+        "class": node.cls,
+        "key": node.key,
+        "state": {k: _jsonable(v, node.expressions.get(k)) for k, v in node.state.items()},
+    }
+    if node.expressions:
+        out["functions_not_saved"] = dict(node.expressions)
+    if node.children:
+        out["state"]["_schedulers"] = [to_json(c) for c in node.children]
+    return out
+
+
+def _jsonable(value: Any, expression: Any = None) -> Any:
+    if isinstance(value, bool) or value is None or isinstance(value, (int, str)):
+        return value
+    if isinstance(value, float):
+        if math.isfinite(value):
+            return value
+        return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if hasattr(value, "tolist"):
+        return _jsonable(value.tolist())
+    if callable(value):
+        return expression if isinstance(expression, str) else "<function>"
+    return repr(value)
