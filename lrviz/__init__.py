@@ -9,9 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 __version__ = "0.1.0"
-__all__ = ["run", "simulate"]
+__all__ = ["check", "diff", "resume", "run", "simulate"]
 
-_API = {"run": "api", "simulate": "api", "make_plan": "api"}
+_API = {name: "api" for name in ("run", "simulate", "make_plan", "diff", "resume", "check")}
 
 
 def __getattr__(name: str) -> Any:

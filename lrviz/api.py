@@ -18,7 +18,7 @@ from .load import Options, load_spec
 from .spec import RunSpec, SchedulerSpec, Spec, parse
 from .trace import Trace
 
-__all__ = ["make_plan", "run", "simulate"]
+__all__ = ["check", "custom_plan", "diff", "make_plan", "resume", "run", "simulate"]
 
 
 def make_plan(
@@ -145,3 +145,51 @@ def custom_plan(
         factory=make_scheduler,
     )
 
+
+def _plan_for(spec: Any, options: dict[str, Any]) -> Plan:
+    """A Plan from a spec (file, preset, class name, dict) or a scheduler factory."""
+    if callable(spec) and not isinstance(spec, (str, Path)):
+        return custom_plan(spec, **options)
+    return make_plan(spec, **options)
+
+
+def diff(spec: Any, **options: Any) -> Any:
+    """get_last_lr(), get_lr() and the closed form against the optimizer's lr, per row.
+
+    `spec` is what `run` takes, or an `optimizer -> scheduler` function (then options are
+    those of `custom_plan`). Returns a DiffReport (its `.trace` holds the rows).
+
+    >>> report = diff("exponentiallr", epochs=5)
+    >>> [(kind.id, kind.rows) for kind in report.kinds]
+    [('get_lr_ahead', 5), ('closed_form_drift', 2)]
+    """
+    from .inspect.diff import inspect_plan
+
+    return inspect_plan(_plan_for(spec, options))
+
+
+def resume(spec: Any, at: int | None, **options: Any) -> Any:
+    """Checkpoint after `at` scheduler steps (None: every step), reload, compare the rest.
+
+    >>> report = resume("steplr", at=40)
+    >>> report.ok
+    True
+    """
+    from .inspect.resume import resume as resume_plan
+
+    return resume_plan(_plan_for(spec, options), at)
+
+
+def check(*specs: str, strict: bool = False, ignore: Sequence[str] = ()) -> Any:
+    """Lint specs (files, folders, globs, presets) like `lrviz check`; findings as data.
+
+    >>> report = check("steplr")
+    >>> report.ok, report.summary()["errors"]
+    (True, 0)
+    """
+    from .checks.discover import discover
+    from .checks.model import Report
+    from .checks.runner import check_spec
+
+    files = discover(list(specs))
+    return Report([check_spec(f, ignore=frozenset(ignore)) for f in files], strict)

@@ -114,6 +114,11 @@ def boundary(fn: F) -> F:
         except KeyboardInterrupt:
             err("interrupted")
             raise typer.Exit(130) from None
+        except BrokenPipeError:
+            # `lrviz table x -f csv | head`: the reader has what it wanted; stop quietly.
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            raise typer.Exit(0) from None
         except Exception as exc:
             if _state["debug"]:
                 raise

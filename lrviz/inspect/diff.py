@@ -15,6 +15,8 @@ from rich.table import Table
 from rich.text import Text
 
 from ..render.table import fmt
+from ..render.text import json_number as _json_num
+from ..render.text import number as _num
 from ..trace import Trace
 
 if TYPE_CHECKING:
@@ -218,20 +220,6 @@ def _next_lr(plan: Plan, built: Built, k: int) -> list[float] | None:
             return [float(g["lr"]) for g in optimizer.param_groups]
         except Exception:
             return None
-
-
-def _num(value: float) -> str:
-    """A float at full precision (repr), so it reads back bit for bit."""
-    return repr(value)
-
-
-def _json_num(value: float | None) -> str:
-    # JSON has no NaN or Infinity: the same strings `lrviz table --format json` writes.
-    if value is None:
-        return "null"
-    if math.isfinite(value):
-        return repr(value)
-    return '"NaN"' if math.isnan(value) else ('"Infinity"' if value > 0 else '"-Infinity"')
 
 
 def _exc_text(exc: BaseException) -> str:

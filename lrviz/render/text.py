@@ -12,12 +12,12 @@ from ..trace import Trace
 CHUNK_ROWS = 10_000  # rows per chunk: a few MB of text at a time, and few writes
 
 
-def _num(value: float) -> str:
+def number(value: float) -> str:
     """A float at full precision (repr), so it reads back bit for bit."""
     return repr(value)
 
 
-def _json_num(value: float | None) -> str:
+def json_number(value: float | None) -> str:
     # JSON has no NaN or Infinity: write them as the strings "NaN", "Infinity", "-Infinity".
     if value is None:
         return "null"
@@ -34,7 +34,7 @@ def header(trace: Trace) -> list[str]:
     return names
 
 
-def _text_columns(trace: Trace, start: int, stop: int, num: Any = _num) -> list[list[str]]:
+def _text_columns(trace: Trace, start: int, stop: int, num: Any = number) -> list[list[str]]:
     """Rows [start, stop) as text, one column at a time (map over lists is the fast path)."""
     step, epoch, it, x = trace.positions(start, stop)
     cols = [
@@ -87,7 +87,7 @@ def iter_json(trace: Trace, extra: dict[str, Any] | None = None) -> Iterator[str
     yield json.dumps(head)[:-1] + ', "rows": ['
     n_groups = len(trace.groups)
     for start in range(0, trace.rows, CHUNK_ROWS):
-        cols = _text_columns(trace, start, start + CHUNK_ROWS, _json_num)
+        cols = _text_columns(trace, start, start + CHUNK_ROWS, json_number)
         lrs = cols[4 : 4 + n_groups]
         moms = cols[4 + n_groups :]
         lines = []

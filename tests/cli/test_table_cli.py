@@ -392,3 +392,16 @@ def test_a_hostile_spec_runs_nothing(tmp_path, expression):
     assert result.stderr.startswith(f"error: {spec}:3: scheduler.lr_lambda: ")
     assert not marker.exists()
     assert set(sys.modules) == before
+
+
+def test_a_closed_pipe_ends_quietly():
+    code = (
+        "import subprocess, sys\n"
+        "p = subprocess.Popen([sys.executable, '-m', 'lrviz', 'table', 'onecyclelr', '-f', "
+        "'csv', '--epochs', '400', '--iters', '100'], stdout=subprocess.PIPE, "
+        "stderr=subprocess.PIPE)\n"
+        "p.stdout.readline(); p.stdout.close(); err = p.stderr.read(); p.wait()\n"
+        "print(p.returncode, repr(err.decode()))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "0 ''"
