@@ -22,8 +22,9 @@ def run(plan: Plan, *, on_row: Callable[[Built, int], None] | None = None) -> Tr
     import torch
 
     n, groups = plan.rows, len(plan.spec.groups)
-    lr_buf = array("d", bytes(8 * n * groups))
-    mom_buf = array("d", bytes(8 * n * groups))
+    # array * n allocates once; array("d", bytes(...)) would hold both copies for a moment
+    lr_buf = array("d", [0.0]) * (n * groups)
+    mom_buf = array("d", [0.0]) * (n * groups)
     caught: list[warnings.WarningMessage] = []
     seen: dict[tuple[str, str], list[int]] = {}  # (category, message) -> [first row, count]
     failure: Failure | None = None
@@ -60,8 +61,7 @@ def run(plan: Plan, *, on_row: Callable[[Built, int], None] | None = None) -> Tr
     kinds: list[str | None] = built.momentum_keys if built else [None] * groups
     if not any(kinds):
         mom = mom[:, :0].reshape(done, 0) if groups == 0 else np.full((done, groups), np.nan)
-    else:
-        mom = mom.copy()
+    else:  # the buffer is ours: mark groups without momentum in place, no copy
         for g, kind in enumerate(kinds):
             if kind is None:
                 mom[:, g] = np.nan
