@@ -15,8 +15,20 @@ README = (Path(__file__).parents[2] / "README.md").read_text()
 
 
 def test_the_command_set():
-    assert COMMANDS == ["check", "code", "diff", "export", "list", "plot", "resume", "rules",
-                        "show", "snapshot", "state", "table"]
+    assert COMMANDS == [
+        "check",
+        "code",
+        "diff",
+        "export",
+        "list",
+        "plot",
+        "resume",
+        "rules",
+        "show",
+        "snapshot",
+        "state",
+        "table",
+    ]
 
 
 @pytest.mark.parametrize("name", COMMANDS)
