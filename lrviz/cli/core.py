@@ -49,25 +49,29 @@ def simulate_spec(
     return run(load_plan(spec, options(epochs, iters, step, sets, max_rows, source_format)))
 
 
-def report_run(trace: Trace, *, warnings_to_stderr: bool = True) -> None:
-    """Warnings (once each, with counts) and the failure, on stderr; exit 1 on failure."""
+def report_run(trace: Trace, *, warnings_to_stderr: bool = True, label: str = "") -> None:
+    """Warnings (once each, with counts) and the failure, on stderr; exit 1 on failure.
+
+    `label` names the run in every line when a command reports several ("error: short: ...").
+    """
+    tag = f"{label}: " if label else ""
     bad = trace.bad_lr_rows()
     if len(bad):
         first = int(bad[0])
         values = ", ".join(repr(float(v)) for v in trace.lr[first])
         rows = f"{len(bad):,} row{'' if len(bad) == 1 else 's'}"
-        err(f"warning: lr is NaN, infinite or negative in {rows}; first at row {first}: [{values}]")
+        err(
+            f"warning: {tag}lr is NaN, infinite or negative in {rows}; first at row {first}: "
+            f"[{values}]"
+        )
     if warnings_to_stderr:
         for w in trace.warnings:
             times = f" (×{w.count:,})" if w.count > 1 else ""
-            err(f"warning: row {w.step}{times}: {w.category}: {w.message}")
+            err(f"warning: {tag}row {w.step}{times}: {w.category}: {w.message}")
     if trace.error is not None:
-        err(
-            f"error: run failed at row {trace.error.step}: {trace.error.message} "
-            f"(rows 0..{trace.error.step - 1} were produced)"
-            if trace.error.step
-            else f"error: run failed at row 0: {trace.error.message}"
-        )
+        step, message = trace.error.step, trace.error.message
+        produced = f" (rows 0..{step - 1} were produced)" if step else ""
+        err(f"error: {tag}run failed at row {step}: {message}{produced}")
         raise typer.Exit(1)
 
 

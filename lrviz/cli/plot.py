@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import os
 import re
 import shutil
@@ -146,29 +145,16 @@ def _report(traces: list[Any]) -> None:
 
     With several SPECs every line names its spec ("error: short: run failed at row 11: ...").
     """
-    from . import core
+    from .core import report_run
 
-    if len(traces) == 1:
-        core.report_run(traces[0])
-        return
     failed = False
-    original = core.err
-    try:
-        for t in traces:
-            core.err = functools.partial(_named, original, t.name)
-            try:
-                core.report_run(t)
-            except typer.Exit:
-                failed = True
-    finally:
-        core.err = original
+    for t in traces:
+        try:
+            report_run(t, label=t.name if len(traces) > 1 else "")
+        except typer.Exit:
+            failed = True
     if failed:
         raise typer.Exit(1)
-
-
-def _named(echo: Any, name: str, message: str) -> None:
-    kind, sep, rest = message.partition(": ")
-    echo(f"{kind}: {name}: {rest}" if sep else f"{name}: {message}")
 
 
 def _image(traces: list[Any], fmt: str, look: dict[str, Any]) -> bytes:
