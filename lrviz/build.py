@@ -45,7 +45,7 @@ class Built:
     momentum_keys: list[str | None]  # per group: "momentum", "betas" or None
 
 
-def plan(spec: Spec, *, max_rows: int = DEFAULT_MAX_ROWS) -> Plan:
+def plan(spec: Spec, *, max_rows: int = DEFAULT_MAX_ROWS, streaming: bool = False) -> Plan:
     """Check a spec against torch's signatures; raise SpecError listing every problem."""
     problems = list(spec.problems)
     scheds = catalog.schedulers()
@@ -82,7 +82,7 @@ def plan(spec: Spec, *, max_rows: int = DEFAULT_MAX_ROWS) -> Plan:
             )
     if rows > max_rows:
         problems.append(spec.problem("run.epochs", _too_big(spec, step_mode, rows, max_rows)))
-    else:
+    elif not streaming:  # a streamed run holds one chunk at a time, whatever its length
         need = rows * len(spec.groups) * BYTES_PER_VALUE
         avail = _available_memory()
         if avail and need > avail // 2:

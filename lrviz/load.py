@@ -138,6 +138,10 @@ def _finish(
     return spec
 
 
-def load_plan(arg: str, options: Options = Options()) -> Plan:
-    """A checked, runnable plan for a command-line SPEC; SpecError lists every problem."""
-    return plan(load_spec(arg, options), max_rows=options.max_rows)
+def load_plan(arg: str, options: Options = Options(), *, streaming: bool = False) -> Plan:
+    """A checked, runnable plan for a command-line SPEC; SpecError lists every problem.
+
+    `streaming`: the caller consumes the run in chunks (simulation.run_chunks), so the
+    whole-run memory check does not apply.
+    """
+    return plan(load_spec(arg, options), max_rows=options.max_rows, streaming=streaming)

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import warnings
 from array import array
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from .build import Built, Plan, build
 from .markers import find_events
 from .trace import Failure, Trace, WarningRecord
+
+DEFAULT_CHUNK_ROWS = 100_000  # rows per chunk when streaming: ~3 MB per group, any run length
 
 
 def run(plan: Plan, *, on_row: Callable[[Built, int], None] | None = None) -> Trace:
@@ -18,18 +20,39 @@ def run(plan: Plan, *, on_row: Callable[[Built, int], None] | None = None) -> Tr
     `on_row(built, k)` is called after row k is recorded, before the scheduler steps
     (the inspector uses it; it must leave the schedule unchanged).
     """
+    *_, last = _segments(plan, max(plan.rows, 1), on_row)
+    trace = last
+    trace.events = find_events(plan, trace)
+    return trace
+
+
+def run_chunks(plan: Plan, chunk_rows: int = DEFAULT_CHUNK_ROWS) -> Iterator[Trace]:
+    """The same run as consecutive Traces of at most `chunk_rows` rows, so memory stays flat.
+
+    Each chunk's `offset` is its first row; its arrays are reused for the next chunk, so
+    consume (write) a chunk before asking for the next. The last chunk carries the run's
+    warnings and failure.
+    """
+    return _segments(plan, max(1, min(chunk_rows, plan.rows)), None)
+
+
+def _segments(
+    plan: Plan, size: int, on_row: Callable[[Built, int], None] | None
+) -> Iterator[Trace]:
+    """Run the loop in segments of `size` rows, yielding each as a Trace over shared buffers."""
     import numpy as np
     import torch
 
     n, groups = plan.rows, len(plan.spec.groups)
     # array * n allocates once; array("d", bytes(...)) would hold both copies for a moment
-    lr_buf = array("d", [0.0]) * (n * groups)
-    mom_buf = array("d", [0.0]) * (n * groups)
+    lr_buf = array("d", [0.0]) * (size * groups)
+    mom_buf = array("d", [0.0]) * (size * groups)
     caught: list[warnings.WarningMessage] = []
     seen: dict[tuple[str, str], list[int]] = {}  # (category, message) -> [first row, count]
     failure: Failure | None = None
-    done = 0
     built: Built | None = None
+    spec = plan.spec
+    version = torch.__version__.split("+")[0]
 
     def harvest(row: int) -> None:
         for w in caught:
@@ -39,6 +62,33 @@ def run(plan: Plan, *, on_row: Callable[[Built, int], None] | None = None) -> Tr
             else:
                 seen[key] = [row, 1]
         caught.clear()
+
+    def segment(start: int, done: int) -> Trace:
+        rows = done - start
+        lr = np.frombuffer(lr_buf, dtype=np.float64).reshape(size, groups)[:rows]
+        mom = np.frombuffer(mom_buf, dtype=np.float64).reshape(size, groups)[:rows]
+        kinds: list[str | None] = built.momentum_keys if built else [None] * groups
+        for g, kind in enumerate(kinds):  # the buffer is ours: mark these in place, no copy
+            if kind is None:
+                mom[:, g] = np.nan
+        return Trace(
+            name=spec.name,
+            scheduler=type(built.scheduler).__name__ if built else plan.scheduler_class,
+            step_mode=plan.step_mode,
+            order=plan.order,
+            epochs=plan.epochs,
+            iters_per_epoch=plan.iters_per_epoch,
+            groups=list(spec.group_names),
+            lr=lr,
+            momentum=mom,
+            momentum_kind=kinds,
+            torch_version=version,
+            description=spec.description,
+            warnings=[WarningRecord(r, c, cat, msg) for (cat, msg), (r, c) in seen.items()],
+            error=failure,
+            notes=list(plan.notes),
+            offset=start,
+        )
 
     with warnings.catch_warnings(record=True) as log:
         warnings.simplefilter("always")
@@ -52,52 +102,35 @@ def run(plan: Plan, *, on_row: Callable[[Built, int], None] | None = None) -> Tr
                 raise
             failure = Failure(0, _message(exc))
         harvest(0)
-        if built is not None:
-            done, failure = _loop(plan, built, lr_buf, mom_buf, caught, harvest, on_row)
-        harvest(done)
-
-    lr = np.frombuffer(lr_buf, dtype=np.float64).reshape(n, groups)[:done]
-    mom = np.frombuffer(mom_buf, dtype=np.float64).reshape(n, groups)[:done]
-    kinds: list[str | None] = built.momentum_keys if built else [None] * groups
-    if not any(kinds):
-        mom = mom[:, :0].reshape(done, 0) if groups == 0 else np.full((done, groups), np.nan)
-    else:  # the buffer is ours: mark groups without momentum in place, no copy
-        for g, kind in enumerate(kinds):
-            if kind is None:
-                mom[:, g] = np.nan
-    spec = plan.spec
-    records = [WarningRecord(r, c, cat, msg) for (cat, msg), (r, c) in seen.items()]
-    trace = Trace(
-        name=spec.name,
-        scheduler=type(built.scheduler).__name__ if built else plan.scheduler_class,
-        step_mode=plan.step_mode,
-        order=plan.order,
-        epochs=plan.epochs,
-        iters_per_epoch=plan.iters_per_epoch,
-        groups=list(spec.group_names),
-        lr=lr.copy() if done < n else lr,
-        momentum=mom,
-        momentum_kind=kinds,
-        torch_version=torch.__version__.split("+")[0],
-        description=spec.description,
-        warnings=records,
-        error=failure,
-        notes=list(plan.notes),
-    )
-    trace.events = find_events(plan, trace)
-    return trace
+        if built is None:
+            yield segment(0, 0)
+            return
+        start = 0
+        while True:
+            stop = min(n, start + size)
+            done, failure = _loop(
+                plan, built, start, stop, lr_buf, mom_buf, caught, harvest, on_row
+            )
+            harvest(done)
+            last = failure is not None or done >= n
+            yield segment(start, done)
+            if last:
+                return
+            start = done
 
 
 def _loop(
     plan: Plan,
     built: Built,
+    start: int,
+    stop: int,
     lr_buf: array,
     mom_buf: array,
     caught: list[Any],
     harvest: Callable[[int], None],
     on_row: Callable[[Built, int], None] | None,
 ) -> tuple[int, Failure | None]:
-    """The hot loop; returns (rows produced, failure or None)."""
+    """The hot loop over rows [start, stop); returns (rows produced so far, failure or None)."""
     optimizer, scheduler = built.optimizer, built.scheduler
     pgs = optimizer.param_groups
     n_groups = len(pgs)
@@ -105,7 +138,6 @@ def _loop(
     step = scheduler.step
     iters, mode, metrics = plan.iters_per_epoch, plan.step_mode, plan.metrics
     scheduler_first = plan.order == "scheduler_first"
-    n = plan.rows
     record_mom = any(kinds)
 
     def advance(k: int) -> None:
@@ -117,14 +149,14 @@ def _loop(
         else:
             step()
 
-    k = 0
+    k = start
     try:
-        for k in range(n):
+        for k in range(start, stop):
             if scheduler_first:
                 advance(k)
                 if caught:
                     harvest(k)
-            base = k * n_groups
+            base = (k - start) * n_groups
             for g in range(n_groups):
                 pg = pgs[g]
                 lr_buf[base + g] = pg["lr"]
@@ -148,7 +180,7 @@ def _loop(
         failed_row = k if scheduler_first else k + 1
         harvest(failed_row)
         return failed_row, Failure(failed_row, _message(exc))
-    return n, None
+    return stop, None
 
 
 def _optimizer_step(optimizer: Any) -> None:

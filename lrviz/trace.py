@@ -56,6 +56,7 @@ class Trace:
     error: Failure | None = None
     notes: list[str] = field(default_factory=list)
     events: dict[str, list[int]] = field(default_factory=dict)  # marker kind -> row indices
+    offset: int = 0  # global index of row 0 (a chunk of a streamed run starts later)
 
     @property
     def rows(self) -> int:
@@ -73,9 +74,8 @@ class Trace:
         """(step, epoch, iter, x) for rows [start, stop); x = e + i / iters, as in the loop."""
         import numpy as np
 
-        steps = np.arange(
-            start, self.rows if stop is None else min(stop, self.rows), dtype=np.int64
-        )
+        stop = self.rows if stop is None else min(stop, self.rows)
+        steps = np.arange(start + self.offset, stop + self.offset, dtype=np.int64)
         if not self.per_batch:
             return steps, steps, np.zeros_like(steps), steps.astype(np.float64)
         epoch, it = np.divmod(steps, self.iters_per_epoch)
@@ -93,15 +93,16 @@ class Trace:
 
     def row(self, k: int) -> dict[str, Any]:
         """One row as SPEC section 4 writes it (floats as Python floats, None for no momentum)."""
-        e = int(k // self.iters_per_epoch) if self.per_batch else k
-        i = int(k % self.iters_per_epoch) if self.per_batch else 0
+        step = k + self.offset
+        e = int(step // self.iters_per_epoch) if self.per_batch else step
+        i = int(step % self.iters_per_epoch) if self.per_batch else 0
         x = e + i / self.iters_per_epoch if self.per_batch else float(e)
         mom = [
             None if kind is None else float(self.momentum[k, g])
             for g, kind in enumerate(self.momentum_kind)
         ]
         return {
-            "step": k,
+            "step": step,
             "epoch": e,
             "iter": i,
             "x": x,

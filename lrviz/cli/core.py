@@ -49,17 +49,37 @@ def simulate_spec(
     return run(load_plan(spec, options(epochs, iters, step, sets, max_rows, source_format)))
 
 
-def report_run(trace: Trace, *, warnings_to_stderr: bool = True, label: str = "") -> None:
+class BadRows:
+    """Rows whose lr is NaN, infinite or negative, counted over one trace or a stream of chunks."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.first: tuple[int, list[float]] | None = None  # (row, lr of every group)
+
+    def add(self, trace: Trace) -> None:
+        rows = trace.bad_lr_rows()
+        if len(rows) and self.first is None:
+            k = int(rows[0])
+            self.first = (trace.offset + k, [float(v) for v in trace.lr[k]])
+        self.count += len(rows)
+
+
+def report_run(
+    trace: Trace, *, warnings_to_stderr: bool = True, label: str = "", bad: BadRows | None = None
+) -> None:
     """Warnings (once each, with counts) and the failure, on stderr; exit 1 on failure.
 
-    `label` names the run in every line when a command reports several ("error: short: ...").
+    `label` names the run in every line when a command reports several ("error: short: ...");
+    `bad` carries the NaN/negative rows of a streamed run (default: this trace's).
     """
     tag = f"{label}: " if label else ""
-    bad = trace.bad_lr_rows()
-    if len(bad):
-        first = int(bad[0])
-        values = ", ".join(repr(float(v)) for v in trace.lr[first])
-        rows = f"{len(bad):,} row{'' if len(bad) == 1 else 's'}"
+    if bad is None:
+        bad = BadRows()
+        bad.add(trace)
+    if bad.first is not None:
+        first, lrs = bad.first
+        values = ", ".join(repr(v) for v in lrs)
+        rows = f"{bad.count:,} row{'' if bad.count == 1 else 's'}"
         err(
             f"warning: {tag}lr is NaN, infinite or negative in {rows}; first at row {first}: "
             f"[{values}]"

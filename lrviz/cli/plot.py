@@ -6,7 +6,7 @@ import os
 import re
 import shutil
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any
@@ -157,6 +157,33 @@ def _report(traces: list[Any]) -> None:
         raise typer.Exit(1)
 
 
+def _export_csv_streaming(spec: str, opts: Any, outputs: list[Path], guard: list[Path]) -> None:
+    """CSV-only export: simulate in chunks and write each as it is produced (flat memory)."""
+    from ..load import load_plan
+    from ..render import text
+    from ..simulation import run_chunks
+    from .core import BadRows, report_run
+
+    plan = load_plan(spec, opts, streaming=True)
+    first, *more = outputs
+    chunks = run_chunks(plan)
+    last: list[Any] = []  # the final chunk: it carries the run's warnings and failure
+    bad = BadRows()
+
+    def stream() -> Iterator[str]:
+        for i, part in enumerate(chunks):
+            bad.add(part)
+            last[:] = [part]
+            yield from text.iter_csv(part, with_header=i == 0)
+
+    write_atomic(first, stream(), guard=guard)
+    err(f"wrote {first}")
+    for path in more:  # the same rows again: copy the file rather than re-simulate
+        write_atomic(path, [first.read_bytes()], guard=guard)
+        err(f"wrote {path}")
+    report_run(last[0], bad=bad)
+
+
 def _image(traces: list[Any], fmt: str, look: dict[str, Any]) -> bytes:
     from ..render.plot import figure, to_bytes
 
@@ -301,6 +328,9 @@ def export(
     sources = _sources([spec])
     guard = [s.path for s in sources if s.path is not None]
     check_outputs(outputs, EXPORT_FORMATS, guard)
+    if all(path.suffix.lower() == ".csv" for path in outputs):
+        _export_csv_streaming(spec, opts, outputs, guard)
+        return
     (trace,) = _simulate([spec], opts)
     look = {
         "x": x.value,

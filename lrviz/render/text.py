@@ -64,9 +64,10 @@ def _floats(values: Any, num: Any) -> list[str]:
     return [texts[i] for i in inverse.tolist()]
 
 
-def iter_csv(trace: Trace) -> Iterator[str]:
-    """CSV text of every row, in chunks."""
-    yield ",".join(header(trace)) + "\n"
+def iter_csv(trace: Trace, *, with_header: bool = True) -> Iterator[str]:
+    """CSV text of every row, in chunks (without the header line for later chunks of a stream)."""
+    if with_header:
+        yield ",".join(header(trace)) + "\n"
     for start in range(0, trace.rows, CHUNK_ROWS):
         cols = _text_columns(trace, start, start + CHUNK_ROWS)
         yield "".join(",".join(r) + "\n" for r in zip(*cols, strict=True))
