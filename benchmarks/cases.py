@@ -98,14 +98,29 @@ def lrviz_export_csv(rows: int, out: Path) -> None:
 
 
 def lrviz_csv_only(rows: int, out: Path) -> None:
-    """CSV writing alone: a simulated Trace to a file (the simulation is not timed)."""
-    from lrviz.load import load_plan
-    from lrviz.render.text import iter_csv
-    from lrviz.simulation import run
+    """CSV writing alone, of a Trace shaped like the benchmark's (not simulated: not timed)."""
+    import numpy as np
 
-    spec = out / "bench.yaml"
-    spec.write_text(spec_text(rows))
-    trace = run(load_plan(str(spec), _options(rows)))
+    from lrviz.render.text import iter_csv
+    from lrviz.trace import Trace
+
+    # One-cycle-like curves: every value distinct, as long as torch's (17 significant digits).
+    phase = np.linspace(0.0, np.pi, rows)
+    lr = np.outer(0.5 * (1 - np.cos(phase)) + 4e-6, MAX_LR)
+    momentum = np.repeat((0.85 + 0.1 * np.cos(phase) ** 2)[:, None], GROUPS, axis=1)
+    trace = Trace(
+        "bench",
+        "OneCycleLR",
+        "batch",
+        "optimizer_first",
+        rows // ITERS,
+        ITERS,
+        [f"group{g}" for g in range(GROUPS)],
+        lr,
+        momentum,
+        ["momentum"] * GROUPS,
+        torch.__version__,
+    )
     start = time.perf_counter()
     with (out / "only.csv").open("w") as fh:
         for chunk in iter_csv(trace):
