@@ -20,8 +20,7 @@ def run(plan: Plan, *, on_row: Callable[[Built, int], None] | None = None) -> Tr
     `on_row(built, k)` is called after row k is recorded, before the scheduler steps
     (the inspector uses it; it must leave the schedule unchanged).
     """
-    *_, last = _segments(plan, max(plan.rows, 1), on_row)
-    trace = last
+    (trace,) = _segments(plan, max(plan.rows, 1), on_row)  # one segment: the whole run
     trace.events = find_events(plan, trace)
     return trace
 
