@@ -15,6 +15,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ..render.table import fmt
+from ..render.text import json_head
 from ..render.text import json_number as _json_num
 from ..render.text import number as _num
 from ..trace import Trace
@@ -553,14 +554,7 @@ def iter_csv(report: DiffReport) -> Iterator[str]:
 def iter_json(report: DiffReport) -> Iterator[str]:
     """One JSON object: the run's header, every row with each getter's values, the summary."""
     trace = report.trace
-    head = {
-        "name": trace.name,
-        "torch_version": trace.torch_version,
-        "scheduler": trace.scheduler,
-        "step_mode": trace.step_mode,
-        "order": trace.order,
-        "iters_per_epoch": trace.iters_per_epoch,
-        "groups": trace.groups,
+    head = json_head(trace) | {
         "get_lr_raises": report.get_lr_raises,  # e.g. "NotImplementedError", or null
         "closed_form": report.closed_form is not None,  # whether the class has one
     }

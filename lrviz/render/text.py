@@ -73,9 +73,9 @@ def iter_csv(trace: Trace, *, with_header: bool = True) -> Iterator[str]:
         yield "".join(",".join(r) + "\n" for r in zip(*cols, strict=True))
 
 
-def iter_json(trace: Trace, extra: dict[str, Any] | None = None) -> Iterator[str]:
-    """The JSON document of SPEC section 4, in chunks, one row per line."""
-    head = {
+def json_head(trace: Trace) -> dict[str, Any]:
+    """The keys every JSON document about a run starts with (SPEC section 4)."""
+    return {
         "name": trace.name,
         "torch_version": trace.torch_version,
         "scheduler": trace.scheduler,
@@ -84,6 +84,11 @@ def iter_json(trace: Trace, extra: dict[str, Any] | None = None) -> Iterator[str
         "iters_per_epoch": trace.iters_per_epoch,
         "groups": trace.groups,
     }
+
+
+def iter_json(trace: Trace, extra: dict[str, Any] | None = None) -> Iterator[str]:
+    """The JSON document of SPEC section 4, in chunks, one row per line."""
+    head = json_head(trace)
     head.update(extra or {})
     yield json.dumps(head)[:-1] + ', "rows": ['
     n_groups = len(trace.groups)
