@@ -160,7 +160,7 @@ def _compile_value(info: ClassInfo, name: str, value: Any) -> Any:
     if param is None or not catalog.is_expression_param(param.annotation):
         return value
     variable = catalog.EXPR_VARIABLE.get(name, catalog.DEFAULT_EXPR_VARIABLE)
-    if isinstance(value, list):
+    if isinstance(value, (list, tuple)):
         return [compile_expr(v, variable, label=name) for v in value]
     if value is None:
         return None
@@ -216,21 +216,33 @@ def _check_scheduler(
             problems.append(
                 spec.problem(
                     node.key,
-                    f"{info.name} needs '{p.name}' "
-                    f"({catalog.expected(p.annotation)}): {p.doc}".rstrip(": "),
+                    f"{info.name} needs '{p.name}' ({catalog.expected(p.accepts)}): {p.doc}".rstrip(
+                        ": "
+                    ),
                 )
             )
     return info
 
 
 def _check_value(spec: Spec, where: str, param: catalog.Param, value: Any) -> list[Problem]:
-    if catalog.is_expression_param(param.annotation):
+    # param.accepts: torch's annotation, or what torch's code really takes (lrviz/accepts.py)
+    sequence = isinstance(value, (list, tuple))
+    if sequence and catalog.per_group(param.accepts) and len(value) != len(spec.groups):
+        groups = len(spec.groups)
+        return [
+            spec.problem(
+                where,
+                f"got {len(value)} values for {groups} param group{'s' if groups != 1 else ''}; "
+                f"give one per group, or a single value for all of them",
+            )
+        ]
+    if catalog.is_expression_param(param.accepts):
         variable = catalog.EXPR_VARIABLE.get(param.name, catalog.DEFAULT_EXPR_VARIABLE)
-        texts = value if isinstance(value, list) else [value]
+        texts = value if sequence else [value]
         out = []
         for i, text in enumerate(texts):
-            key = f"{where}[{i}]" if isinstance(value, list) else where
-            if text is None and "None" in param.annotation:
+            key = f"{where}[{i}]" if sequence else where
+            if text is None and "None" in param.accepts:
                 continue
             if not isinstance(text, str):
                 out.append(
@@ -246,16 +258,27 @@ def _check_value(spec: Spec, where: str, param: catalog.Param, value: Any) -> li
             except ExprError as exc:
                 out.append(spec.problem(key, exc.render(indent="    ")))
         return out
-    if not catalog.conforms(value, param.annotation):
-        hint = ""
-        if isinstance(value, float) and value.is_integer() and "int" in param.annotation:
-            hint = f" (write {int(value)})"
-        return [
-            spec.problem(
-                where, f"expected {catalog.expected(param.annotation)}, got {describe(value)}{hint}"
-            )
-        ]
-    return []
+    return _type_problems(spec, where, param.accepts, value)
+
+
+def _type_problems(spec: Spec, where: str, annotation: str, value: Any) -> list[Problem]:
+    """[] when the value fits the annotation, else the one problem that says what does."""
+    if catalog.conforms(value, annotation):
+        return []
+    hint = ""
+    if isinstance(value, float) and value.is_integer() and "int" in annotation:
+        hint = f" (write {int(value)})"
+    elif isinstance(value, int) and not isinstance(value, bool) and "Float" in annotation:
+        hint = f" (write {float(value)!r})"  # torch checks isinstance(value, float)
+    shown = describe(value)
+    if isinstance(value, (list, tuple)) and all(_scalar(v) for v in value):
+        text = repr(list(value))
+        shown = text if len(text) <= 40 else shown  # [0, 0.999] says more than "a list"
+    return [spec.problem(where, f"expected {catalog.expected(annotation)}, got {shown}{hint}")]
+
+
+def _scalar(value: Any) -> bool:
+    return value is None or isinstance(value, (bool, int, float, str))
 
 
 def _check_optimizer(spec: Spec, problems: list[Problem]) -> None:
@@ -265,10 +288,12 @@ def _check_optimizer(spec: Spec, problems: list[Problem]) -> None:
         problems.append(spec.problem("optimizer.type", f"{exc.args[0]} (a class in torch.optim)"))
         return
     names = [p.name for p in info.params]
-    entries = [(f"optimizer.{k}", k, v) for k, v in spec.optimizer_kwargs.items()]
+    # The constructor checks its keyword arguments (param.accepts: with those checks, see
+    # lrviz/accepts.py); param_groups entries reach torch unchecked, so only their annotation.
+    entries = [(f"optimizer.{k}", k, v, True) for k, v in spec.optimizer_kwargs.items()]
     for i, group in enumerate(spec.groups):
-        entries += [(f"param_groups[{i}].{k}", k, v) for k, v in group.items()]
-    for where, key, value in entries:
+        entries += [(f"param_groups[{i}].{k}", k, v, False) for k, v in group.items()]
+    for where, key, value, constructor in entries:
         param = info.param(key)
         if param is None:
             problems.append(
@@ -276,12 +301,9 @@ def _check_optimizer(spec: Spec, problems: list[Problem]) -> None:
                     where, f"unknown argument for {info.name}{did_you_mean(str(key), names)}"
                 )
             )
-        elif not catalog.conforms(value, param.annotation):
-            problems.append(
-                spec.problem(
-                    where, f"expected {catalog.expected(param.annotation)}, got {describe(value)}"
-                )
-            )
+        else:
+            annotation = param.accepts if constructor else param.annotation
+            problems.extend(_type_problems(spec, where, annotation, value))
 
 
 def _check_run(

@@ -5,10 +5,12 @@ from __future__ import annotations
 import ast
 import inspect
 import re
+import sys
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
+from . import accepts
 from .errors import did_you_mean
 
 # Arguments lrviz supplies itself; a spec never writes them.
@@ -22,13 +24,22 @@ DEFAULT_EXPR_VARIABLE = "epoch"
 
 @dataclass(frozen=True)
 class Param:
-    """One constructor parameter: name, annotation text, default, doc line."""
+    """One constructor parameter: name, annotation text, default, doc line.
+
+    `annotation` is torch's as written; `accepts` is what lrviz checks a value against: the
+    same, unless torch's code takes more or less than it says (lrviz/accepts.py).
+    """
 
     name: str
     annotation: str
     required: bool
     default: Any
     doc: str
+    accepts: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.accepts:
+            object.__setattr__(self, "accepts", self.annotation)
 
 
 @dataclass(frozen=True)
@@ -62,7 +73,7 @@ def schedulers() -> dict[str, ClassInfo]:
             and name != "LRScheduler"
             and (issubclass(obj, base) or hasattr(obj, "step"))
         ):
-            found[name] = _info(name, obj)
+            found[name] = _info(name, obj, accepts.SCHEDULERS)
     return dict(sorted(found.items()))
 
 
@@ -78,7 +89,7 @@ def optimizers() -> dict[str, ClassInfo]:
             and issubclass(obj, torch.optim.Optimizer)
             and obj is not torch.optim.Optimizer
         ):
-            found[name] = _info(name, obj)
+            found[name] = _info(name, obj, accepts.OPTIMIZERS)
     return dict(sorted(found.items()))
 
 
@@ -92,7 +103,7 @@ def find(kind: str, name: str, table: dict[str, ClassInfo]) -> ClassInfo:
     raise KeyError(f"unknown {kind} {name!r}{did_you_mean(name, list(table))}")
 
 
-def _info(name: str, cls: type) -> ClassInfo:
+def _info(name: str, cls: type, widened: dict[str, str]) -> ClassInfo:
     sig = inspect.signature(cls.__init__)  # type: ignore[misc]  # a class, not an instance
     docs = _arg_docs(cls.__doc__ or "")
     params = tuple(
@@ -102,6 +113,7 @@ def _info(name: str, cls: type) -> ClassInfo:
             p.default is inspect.Parameter.empty,
             None if p.default is inspect.Parameter.empty else p.default,
             docs.get(p.name, ""),
+            widened.get(f"{name}.{p.name}", ""),
         )
         for p in sig.parameters.values()
         if p.name not in SUPPLIED and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
@@ -159,24 +171,19 @@ def _arg_docs(doc: str) -> dict[str, str]:
 # --- annotation checking -------------------------------------------------------------------
 # torch writes its annotations as strings ("int | None", "Literal['min', 'max']") whose names
 # are not importable at run time, so lrviz reads them with ast instead of typing.get_type_hints.
+# lrviz/accepts.py adds three names of its own: PerGroup[T], Whole and Float.
 
 
 def conforms(value: Any, annotation: str) -> bool:
-    """Whether a YAML value fits a torch annotation; unknown annotations accept anything."""
-    try:
-        tree = ast.parse(annotation, mode="eval").body if annotation else None
-    except SyntaxError:
-        return True
+    """Whether a spec value fits an annotation; unknown annotations accept anything."""
+    tree = _parse(annotation)
     return tree is None or _fits(value, tree)
 
 
 def expected(annotation: str) -> str:
     """An annotation in words, for messages ("an integer or nothing")."""
-    try:
-        tree = ast.parse(annotation, mode="eval").body
-    except SyntaxError:
-        return annotation
-    return _words(tree)
+    tree = _parse(annotation)
+    return annotation if tree is None else _words(tree)
 
 
 def is_expression_param(annotation: str) -> bool:
@@ -184,18 +191,58 @@ def is_expression_param(annotation: str) -> bool:
     return "Callable" in annotation
 
 
+def per_group(annotation: str) -> bool:
+    """Whether a list for this annotation holds one value per param group (PerGroup[T])."""
+    return "PerGroup[" in annotation
+
+
+def _parse(annotation: str) -> ast.expr | None:
+    if not annotation:
+        return None
+    try:
+        return ast.parse(annotation, mode="eval").body
+    except SyntaxError:
+        return None
+
+
+def _number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def _tensor(v: Any) -> bool:
+    # A Python API caller may pass a tensor (torch takes one for lr); YAML never makes one.
+    # torch is imported by then if a tensor exists at all, so this never imports it.
+    torch = sys.modules.get("torch")
+    return torch is not None and isinstance(v, torch.Tensor)
+
+
 _ATOMS = {
     "int": (lambda v: isinstance(v, int) and not isinstance(v, bool), "an integer"),
-    "float": (lambda v: isinstance(v, (int, float)) and not isinstance(v, bool), "a number"),
-    "SupportsFloat": (
-        lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
-        "a number",
+    "Whole": (
+        lambda v: (
+            (isinstance(v, int) and not isinstance(v, bool))
+            or (isinstance(v, float) and v.is_integer())
+        ),
+        "an integer",
     ),
+    "float": (_number, "a number"),
+    "SupportsFloat": (_number, "a number"),
+    "Float": (lambda v: isinstance(v, float), "a float (written with a decimal point)"),
     "bool": (lambda v: isinstance(v, bool), "true or false"),
     "str": (lambda v: isinstance(v, str), "text"),
     "None": (lambda v: v is None, "nothing (null)"),
+    "Tensor": (_tensor, "a tensor"),
 }
-_SEQUENCES = ("list", "List", "Sequence", "Iterable", "tuple")
+_SEQUENCES = ("list", "List", "Sequence", "Iterable", "tuple", "PerGroup")
+
+
+def _atom(node: ast.expr) -> str | None:
+    """The atom a name stands for: `torch.Tensor` and `Tensor` are both "Tensor"."""
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        return node.attr
+    return None
 
 
 def _fits(value: Any, node: ast.expr) -> bool:
@@ -203,8 +250,9 @@ def _fits(value: Any, node: ast.expr) -> bool:
         return _fits(value, node.left) or _fits(value, node.right)
     if isinstance(node, ast.Constant):
         return value is None if node.value is None else value == node.value
-    if isinstance(node, ast.Name):
-        atom = _ATOMS.get(node.id)
+    name = _atom(node)
+    if name is not None:
+        atom = _ATOMS.get(name)
         return atom[0](value) if atom else True
     if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name):
         head, arg = node.value.id, node.slice
@@ -214,20 +262,37 @@ def _fits(value: Any, node: ast.expr) -> bool:
         if head in ("Optional",):
             return value is None or _fits(value, arg)
         if head in _SEQUENCES:
+            if not isinstance(value, (list, tuple)):
+                return False
+            items = _fixed_items(head, arg)
+            if items is not None:  # tuple[a, b]: exactly these, in order
+                return len(value) == len(items) and all(map(_fits, value, items))
             item = arg.elts[0] if isinstance(arg, ast.Tuple) and arg.elts else arg
-            return isinstance(value, list) and all(_fits(v, item) for v in value)
+            return all(_fits(v, item) for v in value)
         if head == "Callable":
             return isinstance(value, str)
     return True
 
 
+def _fixed_items(head: str, arg: ast.expr) -> list[ast.expr] | None:
+    """The item annotations of a fixed-length tuple[a, b]; None for any other sequence."""
+    if head != "tuple" or not isinstance(arg, ast.Tuple):
+        return None
+    if any(isinstance(e, ast.Constant) and e.value is Ellipsis for e in arg.elts):
+        return None  # tuple[int, ...]
+    return list(arg.elts)
+
+
 def _words(node: ast.expr) -> str:
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
-        return f"{_words(node.left)} or {_words(node.right)}"
+        options = _options(node)
+        shown = [o for o in options if _atom(o) != "Tensor"] or options  # YAML writes no tensor
+        return " or ".join(_words(o) for o in shown)
     if isinstance(node, ast.Constant):
         return "nothing (null)" if node.value is None else repr(node.value)
-    if isinstance(node, ast.Name):
-        return _ATOMS[node.id][1] if node.id in _ATOMS else node.id
+    name = _atom(node)
+    if name is not None:
+        return _ATOMS[name][1] if name in _ATOMS else ast.unparse(node)
     if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name):
         head, arg = node.value.id, node.slice
         if head == "Literal":
@@ -236,8 +301,15 @@ def _words(node: ast.expr) -> str:
                 repr(o.value) for o in options if isinstance(o, ast.Constant)
             )
         if head in _SEQUENCES:
+            items = _fixed_items(head, arg)
+            if items is not None:
+                each = [_words(i) for i in items]
+                if len(set(each)) == 1:
+                    return f"a list of {len(each)} {_plural(each[0])}"
+                return f"a list of {len(each)} values ({'; '.join(each)})"
             item = arg.elts[0] if isinstance(arg, ast.Tuple) and arg.elts else arg
-            return f"a list of {_plural(_words(item))}"
+            one_each = " (one per param group)" if head == "PerGroup" else ""
+            return f"a list of {_plural(_words(item))}{one_each}"
         if head == "Callable":
             return "an expression"
         if head == "Optional":
@@ -245,11 +317,20 @@ def _words(node: ast.expr) -> str:
     return ast.unparse(node)
 
 
+def _options(node: ast.expr) -> list[ast.expr]:
+    """The alternatives of an `a | b | c` annotation, flattened."""
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
+        return _options(node.left) + _options(node.right)
+    return [node]
+
+
 def _plural(words: str) -> str:
     for single, many in (
         ("an integer", "integers"),
         ("a number", "numbers"),
+        ("a float", "floats"),
         ("an expression", "expressions"),
+        ("a tensor", "tensors"),
         ("text", "texts"),
     ):
         words = words.replace(single, many)

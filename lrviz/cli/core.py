@@ -210,10 +210,15 @@ def show(
         default = "required" if p.required else repr(p.default)
         if info.name == "OneCycleLR" and p.name == "total_steps":
             default += " (lrviz fills in the run's steps)"
-        params.add_row(
-            p.name, catalog.expected(p.annotation) if p.annotation else "", default, p.doc
-        )
+        params.add_row(p.name, catalog.expected(p.accepts) if p.accepts else "", default, p.doc)
     console.print(params)
+    differs = [f"{p.name} ({p.annotation})" for p in info.params if p.accepts != p.annotation]
+    if differs:
+        console.print(
+            "Types follow what torch's code accepts where it differs from the annotation "
+            f"(annotated): {', '.join(differs)}.",
+            markup=False,
+        )
     if info.composite:
         console.print("Children go inline: schedulers: [{type: LinearLR, ...}, ...]", markup=False)
     if info.metric_driven:

@@ -155,7 +155,7 @@ def test_warnings_are_counted_once_each_on_stderr_for_csv(tmp_path):
         (
             "scheduler:\n  type: CosineAnnealingLR\nrun: {epochs: 3}\n",
             2,
-            "error: {f}:1: scheduler: CosineAnnealingLR needs 'T_max' (an integer): "
+            "error: {f}:1: scheduler: CosineAnnealingLR needs 'T_max' (a number): "
             "Maximum number of iterations.\n",
         ),
         (

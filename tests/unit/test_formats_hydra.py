@@ -135,7 +135,7 @@ def test_child_errors_point_into_the_users_nested_node(tmp_path):
         "  milestones: [5]\n"
     )
     assert _problems(str(f), Options(epochs=9)) == [
-        f"{f}:6: scheduler.schedulers[1]: CosineAnnealingLR needs 'T_max' (an integer): "
+        f"{f}:6: scheduler.schedulers[1]: CosineAnnealingLR needs 'T_max' (a number): "
         "Maximum number of iterations.",
         f"{f}:7: scheduler.schedulers[1].T_maxx: unknown argument for CosineAnnealingLR; "
         "did you mean 'T_max'? (arguments: T_max, eta_min, last_epoch)",
