@@ -1,10 +1,26 @@
-"""transformers TrainingArguments -> native data; transformers' own get_scheduler builds it."""
+"""transformers TrainingArguments -> native data; transformers' own get_scheduler builds it.
+
+The numbers Trainer derives from TrainingArguments changed between transformers releases, so
+the conversion follows the *installed* release (read from its package metadata; transformers
+is never imported for this):
+
+- optimizer steps per epoch: floor(batches / accumulation) before 4.52, ceil from 4.52 on
+  (Trainer then also steps on an epoch's last, partial accumulation group);
+- warmup_steps: a whole number of steps before 5.0; from 5.0 a value below 1 is a ratio of the
+  training steps (ceil), and 1 or more is int(warmup_steps);
+- warmup_ratio: before 5.0 used when warmup_steps is 0 (ceil(total × ratio)); deprecated in
+  5.0, where TrainingArguments copies it into warmup_steps; removed in 5.15 (TrainingArguments
+  refuses it). lrviz reads a removed warmup_ratio with its 4.x meaning and says so.
+"""
 
 from __future__ import annotations
 
+import importlib.metadata
 import inspect
 import json
 import math
+import re
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..errors import Problem, SpecError, did_you_mean
@@ -19,7 +35,8 @@ GET_SCHEDULER = "transformers.get_scheduler"
 INSTALL = "pip install 'lrviz[hf]'"
 # Schedules that step on evaluation metrics, which TrainingArguments cannot supply.
 METRIC_DRIVEN = ("reduce_lr_on_plateau", "greedy")
-# TrainingArguments defaults (transformers 4.30 .. 5.x agree on these).
+# TrainingArguments defaults (transformers 4.30 .. 5.x agree on these; warmup_ratio is handled
+# apart, because whether a file sets it at all matters from 5.0 on).
 DEFAULTS: dict[str, Any] = {
     "learning_rate": 5e-5,
     "lr_scheduler_type": "linear",
@@ -35,6 +52,39 @@ DEFAULTS: dict[str, Any] = {
     "optim": "adamw_torch",
 }
 _OPTIMIZERS = {"sgd": "SGD", "adagrad": "Adagrad", "rmsprop": "RMSprop"}
+# Releases where Trainer's arithmetic changed (see the module docstring).
+CEIL_PER_EPOCH = (4, 52)  # set_initial_training_values rounds steps per epoch up
+FRACTIONAL_WARMUP = (5, 0)  # warmup_steps < 1 is a ratio; warmup_ratio deprecated
+RATIO_REMOVED = (5, 15)  # TrainingArguments has no warmup_ratio
+# The start of the note (and of LRV019's message) about a deprecated or removed warmup_ratio.
+RATIO_NOTE = "hf: warmup_ratio "
+
+
+@dataclass(frozen=True)
+class Release:
+    """The installed transformers release, as far as Trainer's step arithmetic goes."""
+
+    text: str  # "5.24.0"
+    major_minor: tuple[int, int]
+
+    @property
+    def ceil_per_epoch(self) -> bool:
+        return self.major_minor >= CEIL_PER_EPOCH
+
+    @property
+    def fractional_warmup(self) -> bool:
+        return self.major_minor >= FRACTIONAL_WARMUP
+
+
+def installed() -> Release | None:
+    """The installed transformers release (from package metadata), or None."""
+    try:
+        text = importlib.metadata.version("transformers")
+    except importlib.metadata.PackageNotFoundError:
+        return None
+    match = re.match(r"(\d+)\.(\d+)", text)
+    # An unparsable version string (a local build): assume the newest rules.
+    return Release(text, (int(match[1]), int(match[2])) if match else (10**6, 0))
 
 
 def is_hf_type(type_name: str) -> bool:
@@ -42,18 +92,29 @@ def is_hf_type(type_name: str) -> bool:
     return type_name.startswith(HF_PREFIX)
 
 
+def ratio_message(notes: list[str]) -> str | None:
+    """The warmup_ratio deprecation/removal message among a converted spec's notes (LRV019)."""
+    for note in notes:
+        if note.startswith(RATIO_NOTE):
+            return note.removeprefix("hf: ")
+    return None
+
+
 # --- TrainingArguments -> native data ------------------------------------------------------
 
 
 def convert(data: dict[str, Any], ctx: Ctx) -> dict[str, Any]:
-    """Native data whose scheduler is transformers.get_scheduler, as Trainer calls it."""
+    """Native data whose scheduler is transformers.get_scheduler, as the installed Trainer
+    calls it."""
+    release = installed()
     args = {**DEFAULTS, **{k: v for k, v in data.items() if v is not None}}
+    has_ratio = data.get("warmup_ratio") is not None
     hz = ctx.horizon
     lr = _number(ctx, args, "learning_rate", minimum=0.0)
     epochs_f = _number(ctx, args, "num_train_epochs", minimum=0.0)
     max_steps = _whole(ctx, args, "max_steps", minimum=None)
     accumulate = _whole(ctx, args, "gradient_accumulation_steps", minimum=1)
-    warmup_steps = _number(ctx, args, "warmup_steps", minimum=0.0)
+    warmup_steps = _warmup_steps(ctx, args, release)
     warmup_ratio = _number(ctx, args, "warmup_ratio", minimum=0.0, maximum=1.0)
     kind = args["lr_scheduler_type"]
     if not isinstance(kind, str):
@@ -66,13 +127,15 @@ def convert(data: dict[str, Any], ctx: Ctx) -> dict[str, Any]:
             f"write a native spec with ReduceLROnPlateau and run.metrics",
         )
     extra = _scheduler_kwargs(ctx, args.get("lr_scheduler_kwargs"))
-    if ctx.problems:
+    if release is None:  # the numbers depend on the release: refuse rather than guess one
+        ctx.problem("lr_scheduler_type", not_installed(GET_SCHEDULER))
+    if ctx.problems or release is None:
         return {}
     if hz.epochs is not None:
         epochs_f = float(hz.epochs)
 
-    # Trainer.set_initial_training_values: optimizer steps per epoch round UP (the last,
-    # partial accumulation group of an epoch still steps), max_steps beats num_train_epochs.
+    # Trainer.set_initial_training_values: optimizer steps per epoch (rounded as the installed
+    # release rounds them), max_steps beats num_train_epochs.
     batches = hz.iters
     origin_total = "max_steps" if max_steps > 0 else "num_train_epochs"
     if batches is None and max_steps <= 0:
@@ -86,21 +149,43 @@ def convert(data: dict[str, Any], ctx: Ctx) -> dict[str, Any]:
         per_epoch, total, epochs = max_steps, max_steps, 1
         shape = f"max_steps = {total:,} optimizer steps (no --iters: shown as one epoch)"
     else:
-        per_epoch = max(-(-batches // accumulate), 1)
+        leftover = batches % accumulate
+        per_epoch = max(batches // accumulate + int(release.ceil_per_epoch and leftover > 0), 1)
         split = f"{batches:,} batches / {accumulate} accumulation" if accumulate > 1 else ""
-        each = f"{per_epoch:,} per epoch" + (", rounded up" if batches % accumulate else "")
+        rounded = ""
+        if leftover and per_epoch > batches // accumulate:
+            rounded = ", rounded up"
+        elif leftover:
+            # Before 4.52 the schedule counts floor(batches / accumulation) steps per epoch
+            # while the leftover batches still train (carried into the next epoch's first
+            # step before 4.47, stepped at the epoch's end from 4.47), so Trainer's own epoch
+            # boundaries drift from the epoch column; every row's lr is still the one used.
+            rounded = (
+                f", rounded down; the {leftover:,} leftover batches still train, so Trainer's "
+                f"epoch boundaries drift from the epoch column"
+            )
         if max_steps > 0:
             total = max_steps
             epochs = -(-total // per_epoch)
             source = f"{split} = {per_epoch:,}" if split else f"{per_epoch:,}"
-            shape = f"max_steps = {total:,} optimizer steps at {source} per epoch ({epochs} epochs)"
+            shape = (
+                f"max_steps = {total:,} optimizer steps at {source} per epoch{rounded} "
+                f"({epochs} epochs)"
+            )
         else:
             total = math.ceil(epochs_f * per_epoch)
             epochs = math.ceil(epochs_f)
             batches_text = split or f"{batches:,} batches"
-            shape = f"{epochs_f:g} epochs × {batches_text} = {total:,} optimizer steps ({each})"
-    warmup, warm_text, warm_key = _warmup(warmup_steps, warmup_ratio, total)
-    ctx.notes.append(f"hf: {shape}; {warm_text}")
+            shape = (
+                f"{epochs_f:g} epochs × {batches_text} = {total:,} optimizer steps "
+                f"({per_epoch:,} per epoch{rounded})"
+            )
+    warmup, warm_text, warm_key, ratio_note = _warmup(
+        release, warmup_steps, warmup_ratio, has_ratio, total
+    )
+    ctx.notes.append(f"hf (transformers {release.text}): {shape}; {warm_text}")
+    if ratio_note:
+        ctx.notes.append(f"hf: {ratio_note}")  # starts with RATIO_NOTE
 
     ctx.at("optimizer", "optim")
     ctx.at("optimizer.lr", "learning_rate")
@@ -130,17 +215,80 @@ def convert(data: dict[str, Any], ctx: Ctx) -> dict[str, Any]:
     return {"optimizer": _optimizer(ctx, args, lr), "scheduler": scheduler, "run": run}
 
 
-def _warmup(steps: float, ratio: float, total: int) -> tuple[int, str, str]:
-    """TrainingArguments.get_warmup_steps (5.x: warmup_steps < 1 is a ratio; 4.x: warmup_ratio)."""
-    if steps >= 1:
-        return int(steps), f"warmup {int(steps):,} steps", "warmup_steps"
+def _warmup_steps(ctx: Ctx, args: dict[str, Any], release: Release | None) -> float:
+    """warmup_steps as the installed TrainingArguments accepts it (whole before 5.0)."""
+    if release is None or release.fractional_warmup:
+        return _number(ctx, args, "warmup_steps", minimum=0.0)
+    value = args["warmup_steps"]
+    if isinstance(value, float) and not math.isnan(value):
+        hint = f"; a fraction of the run is warmup_ratio: {value!r} there" if value < 1 else ""
+        ctx.problem(
+            "warmup_steps",
+            f"transformers {release.text} takes a whole number of warmup steps, got {value!r} "
+            f"(a warmup_steps below 1 is a ratio only from transformers 5.0{hint})",
+        )
+        return 0
+    return _whole(ctx, args, "warmup_steps", minimum=0)
+
+
+def _warmup(
+    release: Release, steps: float, ratio: float, has_ratio: bool, total: int
+) -> tuple[int, str, str, str]:
+    """TrainingArguments.get_warmup_steps of the installed release.
+
+    (warmup steps, how the note says it, the user's key it comes from, a warmup_ratio note).
+    """
+
+    def from_steps(value: float) -> tuple[int, str]:  # 5.x; 4.x has whole numbers only
+        if value >= 1:
+            return int(value), f"warmup {int(value):,} steps"
+        n = math.ceil(total * value)
+        return n, f"warmup {n:,} steps (ratio {value:g})"
+
+    def from_ratio() -> int:
+        return math.ceil(total * ratio)
+
+    if not release.fractional_warmup:  # 4.x: warmup_steps if > 0 else ceil(total × ratio)
+        if steps > 0:
+            n, text = from_steps(steps)
+            return n, text, "warmup_steps", ""
+        if ratio > 0:
+            n = from_ratio()
+            return n, f"warmup {n:,} steps (warmup_ratio {ratio:g})", "warmup_ratio", ""
+        return 0, "no warmup", "warmup_steps", ""
+    if not has_ratio:
+        if steps > 0:
+            n, text = from_steps(steps)
+            return n, text, "warmup_steps", ""
+        return 0, "no warmup", "warmup_steps", ""
+    if release.major_minor < RATIO_REMOVED:
+        # 5.0 .. 5.14: TrainingArguments.__post_init__ copies warmup_ratio into warmup_steps.
+        n, _ = from_steps(ratio)
+        replacing = f" (replacing warmup_steps: {steps:g})" if steps > 0 else ""
+        note = (
+            f"warmup_ratio is deprecated since transformers 5.0 and removed in 5.15; the "
+            f"installed {release.text} copies it into warmup_steps{replacing}, so {n:,} warmup "
+            f"steps; write warmup_steps: {ratio!r} instead"
+        )
+        return n, f"warmup {n:,} steps (warmup_ratio {ratio:g})", "warmup_ratio", note
+    # 5.15 on: TrainingArguments refuses warmup_ratio; read it as 4.x did.
+    head = (
+        f"warmup_ratio was removed in transformers 5.15, and the installed {release.text} "
+        f"refuses this file; lrviz reads it as transformers 4 did"
+    )
     if steps > 0:
-        n = math.ceil(total * steps)
-        return n, f"warmup {n:,} steps (ratio {steps:g})", "warmup_steps"
-    if ratio > 0:
-        n = math.ceil(total * ratio)
-        return n, f"warmup {n:,} steps (warmup_ratio {ratio:g})", "warmup_ratio"
-    return 0, "no warmup", "warmup_steps"
+        n, text = from_steps(steps)
+        note = f"{head} (ignored, since warmup_steps: {steps:g} is set); delete it"
+        return n, text, "warmup_ratio", note
+    n = from_ratio()
+    if ratio == 0:
+        fix = "delete it"
+    elif ratio >= 1:
+        fix = f"write warmup_steps: {total} (the whole run) instead"
+    else:
+        fix = f"write warmup_steps: {ratio!r} instead"
+    note = f"{head} (ceil({total:,} × {ratio:g}) = {n:,} warmup steps); {fix}"
+    return n, f"warmup {n:,} steps (warmup_ratio {ratio:g}, as in 4.x)", "warmup_ratio", note
 
 
 def _optimizer(ctx: Ctx, args: dict[str, Any], lr: float) -> dict[str, Any]:

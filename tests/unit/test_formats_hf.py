@@ -1,18 +1,31 @@
-"""transformers TrainingArguments: the run's numbers as Trainer derives them, and the schedule
-from transformers' own get_scheduler (compared bit for bit where transformers is installed)."""
+"""transformers TrainingArguments: the run's numbers as the installed Trainer derives them, and
+the schedule from transformers' own get_scheduler.
+
+The truth is the installed transformers itself: a real `Trainer` trains a tiny model on a tiny
+in-memory dataset, a callback records the lr the optimizer uses at every optimizer step, and
+lrviz's rows must equal them value for value. The rules differ between releases (see
+lrviz/formats/hf.py), so expectations written down here branch on the installed release.
+"""
 
 from __future__ import annotations
 
+import importlib.metadata
+import json
 import math
+import re
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
+import yaml
 from typer.testing import CliRunner
 
+import lrviz
 from lrviz.cli import app
 from lrviz.errors import SpecError
+from lrviz.formats import hf
 from lrviz.load import Options, load_plan, load_spec
 from lrviz.simulation import run
 
@@ -23,6 +36,11 @@ NOT_INSTALLED = (
     "transformers.get_scheduler is transformers' own schedule, and the transformers package "
     "is not installed; install lrviz's optional extra: pip install 'lrviz[hf]'"
 )
+RELEASE = hf.installed()
+assert RELEASE is not None, "the hf tests need transformers: pip install -e '.[dev,hf]'"
+CEIL = RELEASE.ceil_per_epoch  # 4.52 on: steps per epoch round up
+FRACTIONAL = RELEASE.fractional_warmup  # 5.0 on: warmup_steps < 1 is a ratio
+RATIO_GONE = RELEASE.major_minor >= hf.RATIO_REMOVED  # 5.15 on: no warmup_ratio
 
 
 def _problems(path: str, options: Options) -> list[str]:
@@ -33,25 +51,205 @@ def _problems(path: str, options: Options) -> list[str]:
 
 @pytest.fixture
 def no_transformers(monkeypatch):
-    """Make `import transformers...` fail as it does when the package is not installed."""
+    """Make transformers look uninstalled: no package metadata, and `import` fails."""
+    real = importlib.metadata.version
+
+    def version(name: str) -> str:
+        if name == "transformers":
+            raise importlib.metadata.PackageNotFoundError(name)
+        return real(name)
+
+    monkeypatch.setattr(importlib.metadata, "version", version)
     monkeypatch.setitem(sys.modules, "transformers", None)
     monkeypatch.setitem(sys.modules, "transformers.optimization", None)
 
 
-def test_epochs_batches_and_accumulation_give_trainers_step_counts():
+# --- the real Trainer of the installed transformers -----------------------------------------
+
+
+def _trainer_steps(args: dict[str, Any], batches: int, tmp_path: Path) -> list[tuple[int, float]]:
+    """(epoch, lr) at every optimizer step of a real Trainer run with these TrainingArguments.
+
+    One sample per batch, so len(train_dataloader) == batches; CPU, nothing saved or logged.
+    """
+    import torch
+    from transformers import Trainer, TrainerCallback, TrainingArguments
+
+    class Tiny(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.w = torch.nn.Linear(1, 1)
+
+        def forward(self, x, labels):
+            return {"loss": ((self.w(x) - labels) ** 2).mean()}
+
+    class Samples(torch.utils.data.Dataset):
+        def __len__(self) -> int:
+            return batches
+
+        def __getitem__(self, i: int) -> dict[str, Any]:
+            return {"x": torch.tensor([i / batches]), "labels": torch.tensor([1.0])}
+
+    class Record(TrainerCallback):
+        def __init__(self) -> None:
+            self.epoch = -1
+            self.steps: list[tuple[int, float]] = []
+
+        def on_epoch_begin(self, args, state, control, **kwargs):
+            self.epoch += 1
+
+        def on_optimizer_step(self, args, state, control, optimizer=None, **kwargs):
+            # after optimizer.step(), before lr_scheduler.step(): the lr this step used
+            self.steps.append((self.epoch, optimizer.param_groups[0]["lr"]))
+
+    training = TrainingArguments(
+        output_dir=str(tmp_path / "trainer"),
+        report_to=[],
+        use_cpu=True,
+        save_strategy="no",
+        logging_strategy="no",
+        disable_tqdm=True,
+        per_device_train_batch_size=1,
+        remove_unused_columns=False,
+        **args,
+    )
+    record = Record()
+    Trainer(model=Tiny(), args=training, train_dataset=Samples(), callbacks=[record]).train()
+    return record.steps
+
+
+def _refused(args: dict[str, Any], tmp_path: Path) -> str:
+    """The error message of the installed TrainingArguments for these arguments."""
+    from transformers import TrainingArguments
+
+    with pytest.raises((TypeError, ValueError)) as info:
+        TrainingArguments(output_dir=str(tmp_path / "refused"), report_to=[], **args)
+    return str(info.value)
+
+
+def _replacement(args: dict[str, Any], note: str) -> dict[str, Any]:
+    """The arguments with warmup_ratio replaced as lrviz's note says."""
+    fixed = {k: v for k, v in args.items() if k != "warmup_ratio"}
+    match = re.search(r"write warmup_steps: (\S+) ", note)
+    if match:
+        fixed["warmup_steps"] = yaml.safe_load(match[1])
+    else:
+        assert note.endswith("delete it"), note
+    return fixed
+
+
+CASES = {
+    # 25 batches / 4: a leftover of 1 batch per epoch; cosine; the issue's warmup_ratio
+    "leftover-batches-cosine-warmup-ratio": (
+        {
+            "num_train_epochs": 3,
+            "gradient_accumulation_steps": 4,
+            "learning_rate": 2e-5,
+            "lr_scheduler_type": "cosine",
+            "warmup_ratio": 0.1,
+        },
+        25,
+    ),
+    "max-steps-beats-epochs": (
+        {
+            "max_steps": 17,
+            "num_train_epochs": 1,
+            "gradient_accumulation_steps": 3,
+            "learning_rate": 1e-3,
+            "lr_scheduler_type": "linear",
+            "warmup_steps": 4,
+        },
+        10,
+    ),
+    "fractional-epochs": (
+        {
+            "num_train_epochs": 2.5,
+            "gradient_accumulation_steps": 3,
+            "lr_scheduler_type": "cosine",
+            "warmup_steps": 2,
+        },
+        10,
+    ),
+    "warmup-steps-as-a-fraction": (
+        {
+            "num_train_epochs": 2,
+            "gradient_accumulation_steps": 2,
+            "lr_scheduler_type": "linear",
+            "warmup_steps": 0.25,
+        },
+        9,
+    ),
+    "warmup-steps-float-above-one": (
+        {"num_train_epochs": 1, "lr_scheduler_type": "cosine", "warmup_steps": 3.7},
+        12,
+    ),
+    "fewer-batches-than-accumulation": (
+        {
+            "num_train_epochs": 3,
+            "gradient_accumulation_steps": 4,
+            "lr_scheduler_type": "linear",
+            "warmup_ratio": 0.5,
+        },
+        3,
+    ),
+    "warmup-ratio-and-warmup-steps": (
+        {"num_train_epochs": 1, "warmup_steps": 3, "warmup_ratio": 0.5},
+        10,
+    ),
+    "scheduler-kwargs": (
+        {
+            "num_train_epochs": 2,
+            "lr_scheduler_type": "cosine_with_min_lr",
+            "lr_scheduler_kwargs": {"min_lr_rate": 0.1},
+            "warmup_steps": 3,
+        },
+        8,
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_rows_equal_the_installed_trainer_step_for_step(case: str, tmp_path: Path):
+    args, batches = CASES[case]
+    path = tmp_path / "args.yaml"
+    path.write_text(yaml.safe_dump(args))
+    fractional = any(k == "warmup_steps" and v != int(v) for k, v in args.items())
+    if fractional and not FRACTIONAL:  # 4.x: warmup_steps is a whole number of steps
+        assert "warmup_steps must be of type int" in _refused(args, tmp_path)
+        with pytest.raises(SpecError) as info:
+            load_spec(str(path))
+        assert [p.key for p in info.value.problems] == ["warmup_steps"]
+        return
+    trace = lrviz.run(path, iters_per_epoch=batches)
+    trainer_args = args
+    if "warmup_ratio" in args and RATIO_GONE:  # the installed Trainer refuses the file ...
+        assert "warmup_ratio" in _refused(args, tmp_path)
+        note = hf.ratio_message(trace.notes)
+        assert note is not None and note.startswith("warmup_ratio was removed")
+        trainer_args = _replacement(args, note)  # ... and the replacement lrviz names works
+    steps = _trainer_steps(trainer_args, batches, tmp_path)
+    assert trace.error is None
+    assert trace.lr[:, 0].tolist() == [lr for _, lr in steps]
+    if CEIL:  # from 4.52 every epoch has the same number of optimizer steps, as lrviz shows
+        _, epoch, _, _ = trace.positions()
+        assert epoch.tolist() == [e for e, _ in steps]
+
+
+def test_the_issues_numbers_follow_the_installed_release():
+    # 250 batches / 4 accumulation: 62.5 optimizer steps per epoch, rounded up from 4.52
+    # (189 steps in 3 epochs), down before (186; transformers 4.46 runs 186).
     spec = load_spec(JSON, Options(iters=250))
-    # 250 batches / 4 accumulation = 63 optimizer steps per epoch (Trainer rounds up),
-    # 3 epochs = 189 steps, warmup_ratio 0.1 -> ceil(18.9) = 19 steps.
+    per_epoch, total = (63, 189) if CEIL else (62, 186)
     assert spec.scheduler.type == "transformers.get_scheduler"
     assert spec.scheduler.kwargs == {
         "name": "cosine",
-        "num_warmup_steps": 19,
-        "num_training_steps": 189,
+        "num_warmup_steps": math.ceil(total * 0.1),  # 19 either way
+        "num_training_steps": total,
         "scheduler_specific_kwargs": {},
     }
     assert (spec.run.epochs, spec.run.iters_per_epoch, spec.run.steps, spec.run.step) == (
         3,
-        63,
+        per_epoch,
         None,
         "batch",
     )
@@ -62,13 +260,60 @@ def test_epochs_batches_and_accumulation_give_trainers_step_counts():
         "eps": 1e-08,
         "weight_decay": 0.01,
     }
-    assert spec.notes == [
-        "hf: 3 epochs × 250 batches / 4 accumulation = 189 optimizer steps "
-        "(63 per epoch, rounded up); warmup 19 steps (warmup_ratio 0.1)"
-    ]
+    head = f"hf (transformers {RELEASE.text}): 3 epochs × 250 batches / 4 accumulation"
+    if CEIL:
+        shape = f"{head} = 189 optimizer steps (63 per epoch, rounded up)"
+    else:
+        shape = (
+            f"{head} = 186 optimizer steps (62 per epoch, rounded down; the 2 leftover batches "
+            "still train, so Trainer's epoch boundaries drift from the epoch column)"
+        )
+    if RATIO_GONE:
+        assert spec.notes == [
+            f"{shape}; warmup 19 steps (warmup_ratio 0.1, as in 4.x)",
+            f"hf: warmup_ratio was removed in transformers 5.15, and the installed "
+            f"{RELEASE.text} refuses this file; lrviz reads it as transformers 4 did "
+            "(ceil(189 × 0.1) = 19 warmup steps); write warmup_steps: 0.1 instead",
+        ]
+    elif FRACTIONAL:
+        assert spec.notes == [
+            f"{shape}; warmup 19 steps (warmup_ratio 0.1)",
+            f"hf: warmup_ratio is deprecated since transformers 5.0 and removed in 5.15; the "
+            f"installed {RELEASE.text} copies it into warmup_steps, so 19 warmup steps; "
+            "write warmup_steps: 0.1 instead",
+        ]
+    else:
+        assert spec.notes == [f"{shape}; warmup 19 steps (warmup_ratio 0.1)"]
 
 
-def test_max_steps_beats_epochs_and_a_small_warmup_steps_is_a_ratio():
+def test_json_args_equal_transformers_get_scheduler_bit_for_bit():
+    import torch
+    import transformers
+
+    plan = load_plan(JSON, Options(iters=250))
+    assert plan.scheduler_class == "transformers.get_scheduler('cosine')"
+    trace = run(plan)
+    total = 189 if CEIL else 186
+    opt = torch.optim.AdamW([torch.zeros(1, requires_grad=True)], lr=2e-05)
+    sched = transformers.get_scheduler("cosine", opt, num_warmup_steps=19, num_training_steps=total)
+    expected = []
+    for _ in range(total):  # Trainer: optimizer.step(); lr_scheduler.step() per update
+        expected.append(opt.param_groups[0]["lr"])
+        opt.step()
+        sched.step()
+    assert trace.error is None and trace.rows == total
+    assert np.array_equal(trace.lr[:, 0], np.array(expected, dtype=np.float64))
+    assert trace.lr[0, 0] == 0.0 and trace.lr[19, 0] == 2e-05  # the warm-up peak
+
+
+def test_max_steps_beats_epochs_and_a_small_warmup_steps_is_a_ratio_from_5_0():
+    if not FRACTIONAL:
+        assert _problems(YAML, Options(iters=1000)) == [
+            f"{YAML}:10: warmup_steps: transformers {RELEASE.text} takes a whole number of "
+            "warmup steps, got 0.03 (a warmup_steps below 1 is a ratio only from transformers "
+            "5.0; a fraction of the run is warmup_ratio: 0.03 there)"
+        ]
+        return
     spec = load_spec(YAML, Options(iters=1000))
     # 1000 batches / 8 = 125 steps per epoch; max_steps 500 -> 4 epochs; 0.03 * 500 = 15.
     assert spec.scheduler.kwargs == {
@@ -80,21 +325,37 @@ def test_max_steps_beats_epochs_and_a_small_warmup_steps_is_a_ratio():
     assert (spec.run.epochs, spec.run.iters_per_epoch, spec.run.steps) == (4, 125, None)
     assert spec.optimizer_kwargs["lr"] == 2e-4
     assert spec.notes == [
-        "hf: max_steps = 500 optimizer steps at 1,000 batches / 8 accumulation = 125 per "
-        "epoch (4 epochs); warmup 15 steps (ratio 0.03)"
+        f"hf (transformers {RELEASE.text}): max_steps = 500 optimizer steps at 1,000 batches "
+        "/ 8 accumulation = 125 per epoch (4 epochs); warmup 15 steps (ratio 0.03)"
     ]
     alone = load_spec(YAML)  # no --iters: max_steps is the whole run
     assert (alone.run.epochs, alone.run.iters_per_epoch) == (1, 500)
+    trace = run(load_plan(YAML, Options(iters=1000)))
+    assert math.isclose(trace.lr[-1, 0], 2e-5, rel_tol=1e-3)  # ends near min_lr_rate × lr
 
 
 def test_fractional_epochs_end_the_run_inside_an_epoch(tmp_path):
     f = tmp_path / "args.json"
     f.write_text('{"num_train_epochs": 2.5, "gradient_accumulation_steps": 3, "warmup_steps": 2}')
     spec = load_spec(str(f), Options(iters=10))
-    # ceil(10 / 3) = 4 steps per epoch; ceil(2.5 * 4) = 10 steps over 3 epochs (12 slots).
-    assert (spec.run.epochs, spec.run.iters_per_epoch, spec.run.steps) == (3, 4, 10)
+    # 5.x: ceil(10 / 3) = 4 steps per epoch; ceil(2.5 * 4) = 10 steps over 3 epochs (12 slots).
+    # 4.x before 4.52: 3 per epoch; ceil(2.5 * 3) = 8 steps over 3 epochs (9 slots).
+    expected = (3, 4, 10) if CEIL else (3, 3, 8)
+    assert (spec.run.epochs, spec.run.iters_per_epoch, spec.run.steps) == expected
     assert spec.scheduler.kwargs["num_warmup_steps"] == 2
     assert spec.scheduler.kwargs["name"] == "linear"  # TrainingArguments' default
+
+
+def test_the_warmup_ratio_replacement_gives_the_same_rows(tmp_path):
+    if not FRACTIONAL:  # 4.x has no fractional warmup_steps; warmup_ratio is current there
+        assert hf.ratio_message(load_spec(JSON, Options(iters=250)).notes) is None
+        return
+    with_ratio = lrviz.run(JSON, iters_per_epoch=250)
+    replaced = lrviz.run(
+        JSON, iters_per_epoch=250, overrides=["warmup_ratio=null", "warmup_steps=0.1"]
+    )
+    assert replaced.lr.tolist() == with_ratio.lr.tolist()
+    assert hf.ratio_message(replaced.notes) is None
 
 
 def test_epochs_need_the_number_of_batches():
@@ -120,6 +381,7 @@ def test_bad_values_name_their_keys(tmp_path):
 
 
 def test_without_transformers_the_user_is_told_how_to_install_it(no_transformers):
+    assert hf.installed() is None
     assert _problems(JSON, Options(iters=250)) == [f"{JSON}:21: lr_scheduler_type: {NOT_INSTALLED}"]
     result = CliRunner().invoke(app, ["table", JSON, "--iters", "250"])
     assert result.exit_code == 2
@@ -136,51 +398,9 @@ def test_hydra_transformers_target_without_transformers(no_transformers):
     ]
 
 
-# --- with transformers installed: its own get_scheduler is the reference -------------------
-
-
-def _transformers_rows(name: str, lr: float, warmup: int, total: int, extra: dict) -> list:
-    import torch
-
-    transformers = pytest.importorskip("transformers")
-    opt = torch.optim.AdamW([torch.zeros(1, requires_grad=True)], lr=lr)
-    sched = transformers.get_scheduler(
-        name,
-        opt,
-        num_warmup_steps=warmup,
-        num_training_steps=total,
-        scheduler_specific_kwargs=extra,
-    )
-    rows = []
-    for _ in range(total):  # Trainer: optimizer.step(); lr_scheduler.step() per update
-        rows.append(opt.param_groups[0]["lr"])
-        opt.step()
-        sched.step()
-    return rows
-
-
-def test_json_args_equal_transformers_bit_for_bit():
-    pytest.importorskip("transformers")
-    plan = load_plan(JSON, Options(iters=250))
-    assert plan.scheduler_class == "transformers.get_scheduler('cosine')"
-    trace = run(plan)
-    expected = _transformers_rows("cosine", 2e-05, 19, 189, {})
-    assert trace.error is None and trace.rows == 189
-    assert np.array_equal(trace.lr[:, 0], np.array(expected, dtype=np.float64))
-    assert trace.lr[0, 0] == 0.0 and trace.lr[19, 0] == 2e-05  # the warm-up peak
-
-
-def test_yaml_args_equal_transformers_bit_for_bit():
-    pytest.importorskip("transformers")
-    trace = run(load_plan(YAML, Options(iters=1000)))
-    expected = _transformers_rows("cosine_with_min_lr", 2e-4, 15, 500, {"min_lr_rate": 0.1})
-    assert np.array_equal(trace.lr[:, 0], np.array(expected, dtype=np.float64))
-    assert math.isclose(trace.lr[-1, 0], 2e-5, rel_tol=1e-3)  # ends near min_lr_rate × lr
-
-
 def test_hydra_function_target_equals_transformers():
-    transformers = pytest.importorskip("transformers")
     import torch
+    import transformers
 
     trace = run(load_plan(str(DATA / "hydra_hf.yaml"), Options(iters=50)))
     opt = torch.optim.AdamW(
@@ -197,7 +417,9 @@ def test_hydra_function_target_equals_transformers():
 
 
 def test_unknown_names_and_kwargs_are_located(tmp_path):
-    pytest.importorskip("transformers")
+    import transformers
+
+    names = ", ".join(t.value for t in transformers.SchedulerType)
     f = tmp_path / "args.yaml"
     f.write_text(
         "lr_scheduler_type: cosine_with_restart\nmax_steps: 100\n"
@@ -205,9 +427,7 @@ def test_unknown_names_and_kwargs_are_located(tmp_path):
     )
     assert _problems(str(f), Options()) == [
         f"{f}:1: lr_scheduler_type: unknown transformers scheduler 'cosine_with_restart'; "
-        "did you mean 'cosine_with_restarts'? (one of: linear, cosine, cosine_with_restarts, "
-        "polynomial, constant, constant_with_warmup, inverse_sqrt, reduce_lr_on_plateau, "
-        "cosine_with_min_lr, cosine_warmup_with_min_lr, warmup_stable_decay, greedy)"
+        f"did you mean 'cosine_with_restarts'? (one of: {names})"
     ]
     f.write_text(
         "lr_scheduler_type: cosine_with_restarts\nmax_steps: 100\n"
@@ -221,11 +441,14 @@ def test_unknown_names_and_kwargs_are_located(tmp_path):
 
 
 def test_table_and_json_output_for_hf_args():
-    pytest.importorskip("transformers")
     result = CliRunner().invoke(app, ["table", JSON, "--iters", "250", "--format", "json"])
     assert result.exit_code == 0, result.stderr
-    import json
-
     data = json.loads(result.stdout)
-    assert (data["name"], data["step_mode"], len(data["rows"])) == ("hf_args", "batch", 189)
-    assert data["rows"][63]["epoch"] == 1 and data["rows"][63]["iter"] == 0
+    per_epoch = 63 if CEIL else 62
+    assert (data["name"], data["step_mode"], len(data["rows"])) == (
+        "hf_args",
+        "batch",
+        3 * per_epoch,
+    )
+    assert data["rows"][per_epoch]["epoch"] == 1 and data["rows"][per_epoch]["iter"] == 0
+    assert data["notes"][0].startswith(f"hf (transformers {RELEASE.text}): 3 epochs")
