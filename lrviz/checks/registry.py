@@ -198,6 +198,20 @@ _RULES = (
         "--rtol, the columns differ, or the row count changed (e.g. after a torch upgrade). "
         "The message names the first differing row and column with both values.",
     ),
+    Rule(
+        "LRV019",
+        WARNING,
+        "hf-warmup-ratio",
+        "a TrainingArguments file sets warmup_ratio, deprecated in transformers 5.0, removed in "
+        "5.15",
+        "transformers 5.0 deprecated warmup_ratio (TrainingArguments copies it into "
+        "warmup_steps, replacing any warmup_steps the file sets) and 5.15 removed it: the "
+        "installed Trainer then refuses the file. Since 5.0 a warmup_steps below 1 is the "
+        "ratio of the training steps, rounded up as warmup_ratio was, so warmup_steps: 0.1 "
+        "replaces warmup_ratio: 0.1. Where transformers refuses it, lrviz reads warmup_ratio "
+        "as transformers 4 did (used only when warmup_steps is 0). Reported only when the "
+        "installed transformers is 5.x.",
+    ),
 )
 
 RULES: dict[str, Rule] = {r.id: r for r in _RULES}

@@ -10,6 +10,7 @@ import math
 import warnings
 from collections import Counter
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from numbers import Real
 from typing import Any
 
@@ -707,3 +708,16 @@ def cawr_restart_skipped(ctx: Ctx) -> Iterator[Finding]:
         f"{g(want)} (T_0={root.arg('T_0')}, T_mult={root.arg('T_mult')}); the plain step() "
         f"path (run.step: batch with T_0 in batches, or epoch) restarts correctly",
     )
+
+
+@check("LRV019")
+def hf_warmup_ratio(ctx: Ctx) -> Iterator[Finding]:
+    from ..formats import hf
+    from ..spec import alias_key
+
+    message = hf.ratio_message(ctx.spec.notes)
+    if message is None:
+        return
+    # The converter locates the warm-up at the file's warmup_ratio line.
+    found = ctx.finding("LRV019", "scheduler.num_warmup_steps", message)
+    yield replace(found, key=alias_key(ctx.spec.aliases, found.key))

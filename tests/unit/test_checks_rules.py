@@ -454,3 +454,28 @@ def test_spec_errors_cannot_be_silenced():
 @pytest.mark.parametrize("name", preset_names())
 def test_bundled_presets_are_clean(name: str):
     assert check_spec(name).findings == []
+
+
+def test_lrv019_hf_warmup_ratio_names_its_replacement():
+    from lrviz.formats import hf
+
+    release = hf.installed()
+    assert release is not None
+    found = findings("lrv019_hf_warmup_ratio.yaml")
+    if release.major_minor >= hf.RATIO_REMOVED:
+        message = (
+            f"warmup_ratio was removed in transformers 5.15, and the installed {release.text} "
+            "refuses this file; lrviz reads it as transformers 4 did (ceil(200 × 0.05) = 10 "
+            "warmup steps); write warmup_steps: 0.05 instead"
+        )
+    elif release.fractional_warmup:
+        message = (
+            "warmup_ratio is deprecated since transformers 5.0 and removed in 5.15; the "
+            f"installed {release.text} copies it into warmup_steps, so 10 warmup steps; write "
+            "warmup_steps: 0.05 instead"
+        )
+    else:  # transformers 4: warmup_ratio is the current spelling
+        assert found == []
+        return
+    assert found == [Finding("LRV019", WARNING, 5, "warmup_ratio", message)]
+    assert findings("lrv019_hf_warmup_ratio.yaml", "warmup_ratio=null", "warmup_steps=0.05") == []
