@@ -15,7 +15,7 @@ from typing import Any
 from .build import DEFAULT_MAX_ROWS, Plan, plan
 from .errors import UsageError
 from .load import Options, load_spec
-from .spec import RunSpec, SchedulerSpec, Spec, parse
+from .spec import RunSpec, SchedulerSpec, Spec
 from .trace import Trace
 
 __all__ = ["check", "custom_plan", "diff", "make_plan", "resume", "run", "simulate"]
@@ -29,36 +29,30 @@ def make_plan(
     step: str | None = None,
     overrides: Sequence[str] = (),
     max_rows: int = DEFAULT_MAX_ROWS,
+    source_format: str | None = None,
+    root: str | Path | None = None,
 ) -> Plan:
     """A checked Plan for a spec file, preset, class name or spec dict (raises SpecError).
+
+    A dict goes through the same stages as a file (recipes, foreign formats, --set);
+    `source_format` is the CLI's --from, `root` its --root.
 
     >>> make_plan({"scheduler": {"type": "StepLR", "step_size": 3}}, epochs=9).rows
     9
     """
-    options = Options(tuple(overrides), epochs, iters_per_epoch, step, max_rows)
-    if isinstance(spec, Mapping):
-        import copy
-
-        from .spec import apply_override
-
-        data = copy.deepcopy(dict(spec))
-        overridden = {}
-        sets = list(overrides)
-        sets += [f"run.epochs={epochs}"] if epochs is not None else []
-        sets += [f"run.iters_per_epoch={iters_per_epoch}"] if iters_per_epoch is not None else []
-        sets += [f"run.step={step}"] if step is not None else []
-        for assignment in sets:
-            overridden[apply_override(data, assignment)] = assignment
-        parsed = parse(data, "<dict>", {}, overridden, Path.cwd(), str(data.get("name", "spec")))
-    else:
-        parsed = load_spec(str(spec), options)
+    where = Path(root) if root is not None else None
+    options = Options(
+        tuple(overrides), epochs, iters_per_epoch, step, max_rows, source_format, where
+    )
+    parsed = load_spec(spec if isinstance(spec, Mapping) else str(spec), options)
     return plan(parsed, max_rows=max_rows)
 
 
 def run(spec: str | Path | Mapping[str, Any], **options: Any) -> Trace:
     """Simulate a spec file, bundled preset, scheduler class name or spec dict -> Trace.
 
-    Options: epochs, iters_per_epoch, step, overrides (["scheduler.T_0=10"]), max_rows.
+    Options: epochs, iters_per_epoch, step, overrides (["scheduler.T_0=10"]), max_rows,
+    source_format, root.
 
     >>> trace = run({"scheduler": {"type": "ExponentialLR", "gamma": 0.5}}, epochs=3)
     >>> trace.lr[:, 0].tolist()

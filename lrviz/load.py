@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import copy
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from . import spec as spec_mod
 from .build import DEFAULT_MAX_ROWS, Plan, plan
-from .errors import SpecError, UsageError
-from .presets import Source, resolve
+from .errors import Problem, SpecError, UsageError
+from .presets import Source, preset_names, resolve
 
 
 @dataclass(frozen=True)
@@ -22,30 +25,79 @@ class Options:
     step: str | None = None
     max_rows: int = DEFAULT_MAX_ROWS
     source_format: str | None = None  # --from: native, lightning, hydra or hf; None detects
+    root: Path | None = None  # --root: the tree a spec's own paths must stay in
+
+    def flags(self) -> list[str]:
+        """The overrides as the user typed them, for headers that must not contradict the rows."""
+        typed = [
+            f"--{name} {value}"
+            for name, value in (("epochs", self.epochs), ("iters", self.iters), ("step", self.step))
+            if value is not None
+        ]
+        return typed + [f"--set {a}" for a in self.overrides]
 
 
-def load_spec(arg: str, options: Options = Options()) -> spec_mod.Spec:
-    """Resolve, read, override and parse a spec; problems are kept on the Spec."""
+def load_spec(arg: str | Mapping[str, Any], options: Options = Options()) -> spec_mod.Spec:
+    """Resolve, read, override and parse a spec (a path, preset, class name or dict).
+
+    Every kind of SPEC goes through the same stages, so a dict with a recipe type or a
+    foreign format behaves exactly as the same data in a file. Problems are kept on the Spec.
+    """
     from .catalog import schedulers
     from .recipes import RECIPES
 
-    source = resolve(arg, [*schedulers(), *RECIPES])
+    if isinstance(arg, Mapping):
+        data = copy.deepcopy(dict(arg))
+        name = data.get("name")
+        here = Path.cwd()
+        stem = name if isinstance(name, str) and name else "spec"
+        source = Source("", "<dict>", stem, here, None, options.root or here, "dict")
+        return parse_data(data, {}, source, options)
+    source = resolve(arg, [*schedulers(), *RECIPES], root=options.root)
     return parse_source(source, options)
 
 
 def parse_source(source: Source, options: Options = Options()) -> spec_mod.Spec:
-    """Parse spec text with command-line overrides applied (torch-free for native specs).
+    """Parse spec text with command-line overrides applied (torch-free for native specs)."""
+    data, lines, problems = spec_mod.read_document(source.text, source.label)
+    if problems:
+        raise SpecError(problems)
+    return parse_data(data, lines, source, options)
+
+
+def parse_data(
+    data: Any, lines: dict[str, int], source: Source, options: Options = Options()
+) -> spec_mod.Spec:
+    """Parse a read document with command-line overrides applied.
 
     A LightningCLI, Hydra or transformers config is converted to native data first
     (lrviz.formats), and recipe types are expanded into torch schedulers (lrviz.recipes);
     either way every problem names the user's own key path and line.
     """
+    spec = _parse_data(data, lines, source, options)
+    flags = options.flags()
+    if flags and spec.description:
+        # A preset's prose describes the file; after an override it may no longer hold.
+        spec.description = f"[file description, before {' '.join(flags)}] {spec.description}"
+    if source.kind == "class":
+        name = source.stem
+        preset = name.lower() in preset_names()
+        also = f" (the bundled preset is '{name.lower()}')" if preset else ""
+        spec.notes.insert(0, f"{name}: torch's class with torch's defaults{also}")
+    elif source.kind == "preset":
+        spec.notes.insert(0, f"bundled preset {source.stem!r}")
+    return spec
+
+
+def _parse_data(
+    data: Any, lines: dict[str, int], source: Source, options: Options
+) -> spec_mod.Spec:
     from . import formats, recipes
 
-    data, lines, problems = spec_mod.read_document(source.text, source.label)
-    if problems:
-        raise SpecError(problems)
-    fmt = options.source_format or formats.detect(data)
+    try:
+        fmt = options.source_format or formats.detect(data)
+    except formats.Unrecognised as exc:
+        raise SpecError([Problem(source.label, None, None, str(exc))]) from None
     if fmt not in formats.FORMATS:
         raise UsageError(f"--from must be one of {', '.join(formats.FORMATS)}, not {fmt!r}")
     sets = list(options.overrides)
@@ -61,7 +113,7 @@ def parse_source(source: Source, options: Options = Options()) -> spec_mod.Spec:
         expansion = recipes.expand(data)
         if not expansion.expanded:  # the plain path: the file's own keys and lines
             return spec_mod.parse(
-                data, source.label, lines, overridden, source.base_dir, source.stem
+                data, source.label, lines, overridden, source.base_dir, source.stem, source.tree()
             )
         return _finish(source, expansion, {}, lines, {}, overridden, [])
 
@@ -126,7 +178,13 @@ def _finish(
         if user_key(key) != key:
             aliases[key] = user_key(key)
     spec = spec_mod.parse(
-        expansion.data, source.label, new_lines, new_overridden, source.base_dir, source.stem
+        expansion.data,
+        source.label,
+        new_lines,
+        new_overridden,
+        source.base_dir,
+        source.stem,
+        source.tree(),
     )
     spec.aliases = aliases
     spec.notes = [*notes, *expansion.notes]
@@ -138,7 +196,9 @@ def _finish(
     return spec
 
 
-def load_plan(arg: str, options: Options = Options(), *, streaming: bool = False) -> Plan:
+def load_plan(
+    arg: str | Mapping[str, Any], options: Options = Options(), *, streaming: bool = False
+) -> Plan:
     """A checked, runnable plan for a command-line SPEC; SpecError lists every problem.
 
     `streaming`: the caller consumes the run in chunks (simulation.run_chunks), so the

@@ -8,6 +8,7 @@ from pathlib import Path
 from .errors import UsageError, did_you_mean
 
 PRESET_DIR = Path(__file__).parent / "schedules"
+SPEC_SUFFIXES = (".yaml", ".yml", ".json")
 
 
 @dataclass(frozen=True)
@@ -15,10 +16,22 @@ class Source:
     """Where a spec's text comes from."""
 
     text: str
-    label: str  # what messages call it: the path as given, or "preset steplr"
+    label: str  # what messages call it: the path as given, "preset steplr" or "class StepLR"
     stem: str  # default spec name
     base_dir: Path | None  # for relative paths inside the spec (metrics CSV)
     path: Path | None  # the file, when the spec is a file
+    root: Path | None = None  # the tree the spec's own paths must stay in (lrviz.paths)
+    kind: str = "file"  # file, preset or class: the header says which one was used
+
+    def tree(self) -> Path:
+        """The project tree for paths inside this spec (see lrviz.paths.confine)."""
+        from .paths import project_root
+
+        if self.root is not None:
+            return self.root
+        if self.kind == "file" and self.path is not None:
+            return project_root(self.path)
+        return self.base_dir or Path.cwd()
 
 
 def preset_names() -> list[str]:
@@ -31,31 +44,48 @@ def preset_path(name: str) -> Path:
     return PRESET_DIR / f"{name}.yaml"
 
 
-def resolve(arg: str, scheduler_names: list[str] | None = None) -> Source:
-    """Find the spec text for a command-line SPEC argument (file, preset, then class name)."""
-    path = Path(arg)
-    if path.suffix.lower() in (".yaml", ".yml", ".json") or path.exists():
-        if not path.is_file():
-            raise UsageError(f"{arg}: no such file")
-        try:
-            raw = path.read_bytes()
-        except OSError as exc:
-            raise UsageError(f"{arg}: cannot read ({exc.strerror})") from None
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError:
-            raise UsageError(f"{arg}: not a UTF-8 text file") from None
-        return Source(text, arg, path.stem, path.parent, path)
-    key = arg.lower().replace("-", "_")
-    if key in preset_names():
-        file = preset_path(key)
-        return Source(file.read_text(encoding="utf-8"), f"preset {key}", key, file.parent, file)
+def resolve(
+    arg: str, scheduler_names: list[str] | None = None, *, root: Path | None = None
+) -> Source:
+    """Find the spec text for a command-line SPEC argument.
+
+    A path is a file; a name spelled exactly as torch spells a class (StepLR) is that class
+    with torch's defaults; otherwise a bundled preset by its own name (steplr); otherwise a
+    class by its name in any case. No preset ever stands in for a class spelled as torch does.
+    """
+    from .paths import read_spec_file
+
     names = scheduler_names or []
+    path = Path(arg)
+    presets = preset_names()
+    if path.suffix.lower() in SPEC_SUFFIXES or path.exists() or "/" in arg:
+        if path.is_dir():
+            raise UsageError(f"{arg}: is a folder; give a spec file (or use lrviz check {arg})")
+        if not path.exists():
+            stem = path.stem.lower().replace("-", "_")
+            hint = f"; did you mean the bundled preset '{stem}'?" if stem in presets else ""
+            raise UsageError(f"{arg}: no such file{hint}")
+        text = read_spec_file(arg)
+        return Source(text, arg, path.stem, path.parent, path, root, "file")
+    if arg in names and arg not in presets:  # StepLR (the class), not steplr (the preset)
+        return _class_source(arg)
+    key = arg.lower().replace("-", "_")
+    if key in presets:
+        file = preset_path(key)
+        text = file.read_text(encoding="utf-8")
+        return Source(text, f"preset {key}", key, file.parent, file, root or file.parent, "preset")
     for name in names:
         if name.lower() == arg.lower():
-            return Source(f"scheduler: {{type: {name}}}\n", name, name.lower(), None, None)
-    options = preset_names() + names
+            return _class_source(name)
+    options = presets + names
     raise UsageError(
         f"{arg!r} is not a file, a bundled preset or a scheduler class"
         f"{did_you_mean(arg, options)} (see 'lrviz list')"
+    )
+
+
+def _class_source(name: str) -> Source:
+    # Paths inside (a --set run.metrics.csv) are the user's own, relative to where they stand.
+    return Source(
+        f"scheduler: {{type: {name}}}\n", f"class {name}", name, None, None, None, "class"
     )

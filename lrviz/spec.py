@@ -33,6 +33,7 @@ EXPECT_KEYS = ("final_lr", "max_lr", "min_lr", "lr_at", "monotonic", "group", "r
 LR_AT_KEYS = ("epoch", "step", "lr", "group", "rel", "abs")
 MAX_SPEC_BYTES = 5_000_000  # a schedule file is a few hundred bytes; refuse pathological input
 MAX_NODES = 200_000  # bounds alias expansion ("billion laughs") and giant documents
+MAX_METRICS = 20_000_000  # one value per scheduler step of the largest run lrviz allows
 
 
 class _Loader(yaml.SafeLoader):
@@ -277,6 +278,7 @@ def parse(
     overridden: dict[str, str],
     base_dir: Path | None,
     default_name: str,
+    root: Path | None = None,
 ) -> Spec:
     """Check the structure of raw spec data; problems are collected on the Spec, not raised."""
     ctx = _Ctx(source, lines, overridden)
@@ -328,7 +330,7 @@ def parse(
     else:
         scheduler = _scheduler(ctx, sched_raw, "scheduler")
 
-    run = _run(ctx, data.get("run"), base_dir)
+    run = _run(ctx, data.get("run"), base_dir, root)
     check = ctx.mapping(data, "check")
     ctx.unknown_keys(check, "check", CHECK_KEYS)
     expect = ctx.mapping(data, "expect")
@@ -389,7 +391,7 @@ def _scheduler(ctx: _Ctx, raw: Any, key: str, depth: int = 0) -> SchedulerSpec:
     return SchedulerSpec(stype, kwargs, children, key)
 
 
-def _run(ctx: _Ctx, raw: Any, base_dir: Path | None) -> RunSpec:
+def _run(ctx: _Ctx, raw: Any, base_dir: Path | None, root: Path | None) -> RunSpec:
     if raw is None:
         raw = {}
     if not isinstance(raw, dict):
@@ -403,14 +405,14 @@ def _run(ctx: _Ctx, raw: Any, base_dir: Path | None) -> RunSpec:
     iters = ctx.positive_int(raw, "iters_per_epoch", 1)
     step = ctx.choice(raw, "step", STEP_MODES)
     order = ctx.choice(raw, "order", ORDERS) or "optimizer_first"
-    metrics = _metrics(ctx, raw.get("metrics"), base_dir) if "metrics" in raw else None
+    metrics = _metrics(ctx, raw.get("metrics"), base_dir, root) if "metrics" in raw else None
     if epochs is None and steps is not None:
         # Enough epochs to hold the steps (one row per epoch when step: epoch).
         epochs = steps if step == "epoch" else -(-steps // (iters or 1))
     return RunSpec(epochs or 1, iters or 1, step, order, metrics, steps)
 
 
-def _metrics(ctx: _Ctx, raw: Any, base_dir: Path | None) -> list[float] | None:
+def _metrics(ctx: _Ctx, raw: Any, base_dir: Path | None, root: Path | None) -> list[float] | None:
     key = "run.metrics"
     if isinstance(raw, list):
         values: list[float] = []
@@ -422,42 +424,70 @@ def _metrics(ctx: _Ctx, raw: Any, base_dir: Path | None) -> list[float] | None:
         return values
     if isinstance(raw, dict):
         ctx.unknown_keys(raw, key, ("csv", "column"))
-        path, column = raw.get("csv"), raw.get("column")
-        if not isinstance(path, str) or not isinstance(column, str):
+        name, column = raw.get("csv"), raw.get("column")
+        if not isinstance(name, str) or not isinstance(column, str):
             ctx.add(key, "expected {csv: path/to/log.csv, column: val_loss}")
             return None
-        return _metrics_csv(ctx, (base_dir or Path.cwd()) / path, column)
+        return _metrics_csv(ctx, name, column, base_dir, root)
     ctx.add(key, f"expected a list of numbers or {{csv: path, column: name}}, got {_kind(raw)}")
     return None
 
 
-def _metrics_csv(ctx: _Ctx, path: Path, column: str) -> list[float] | None:
+def _metrics_csv(
+    ctx: _Ctx, name: str, column: str, base_dir: Path | None, root: Path | None
+) -> list[float] | None:
+    """A column of a training log; the file is confined to the project tree (lrviz.paths)."""
+    from .paths import Refused, confine, read_text
+
     key = "run.metrics.csv"
+    here = base_dir or Path.cwd()
     try:
-        with path.open(newline="", encoding="utf-8") as fh:
-            reader = csv.DictReader(fh)
-            header = reader.fieldnames or []
-            if column not in header:
-                ctx.add(
-                    "run.metrics.column",
-                    f"{path.name} has no column {column!r} "
-                    f"(columns: {', '.join(header) or 'none'}){did_you_mean(column, header)}",
-                )
-                return None
-            values: list[float] = []
-            for row_no, row in enumerate(reader, start=2):
-                cell = (row.get(column) or "").strip()
-                if not cell:
-                    continue  # logs often leave a metric blank on batches where it is not computed
-                try:
-                    values.append(float(cell))
-                except ValueError:
-                    ctx.add(key, f"{path.name} line {row_no}: {column}={cell!r} is not a number")
-                    return None
-            return values
-    except OSError as exc:
-        ctx.add(key, f"cannot read {path}: {exc.strerror or exc}")
+        if ctx.from_command_line(key):  # --set run.metrics.csv=...: the user's own path
+            path = Path(name).expanduser()
+        else:
+            path = confine(name, here, root or here)
+        text = read_text(path, name)
+    except Refused as exc:
+        ctx.add(key, str(exc))
         return None
+    rows = csv.reader(text.splitlines())
+    header = next(rows, [])
+    if column not in header:
+        # Header names are quoted only when the file reads as a CSV with a name-like header:
+        # any other file (a .env, /proc/...) would leak its content into a public CI log.
+        listed = header if _looks_like_header(text, header) else []
+        columns = f" (columns: {', '.join(listed)})" if listed else " (no CSV header found)"
+        ctx.add(
+            "run.metrics.column",
+            f"{name} has no column {column!r}{columns}{did_you_mean(column, listed)}",
+        )
+        return None
+    index = header.index(column)
+    values: list[float] = []
+    for row_no, row in enumerate(rows, start=2):
+        cell = row[index].strip() if index < len(row) else ""
+        if not cell:
+            continue  # logs often leave a metric blank on batches where it is not computed
+        try:
+            values.append(float(cell))
+        except ValueError:
+            ctx.add(key, f"{name} line {row_no}: the {column!r} cell is not a number")
+            return None
+        if len(values) > MAX_METRICS:
+            ctx.add(key, f"{name}: more than {MAX_METRICS:,} values in column {column!r}")
+            return None
+    return values
+
+
+_HEADER_NAME = re.compile(r"^[A-Za-z_][\w .\-/()\[\]%@#]{0,63}$")
+
+
+def _looks_like_header(text: str, header: list[str]) -> bool:
+    """Whether the first line is a CSV header of names (not a secret, not binary)."""
+    if not header or not all(_HEADER_NAME.match(h) for h in header):
+        return False
+    widths = {len(r) for r in csv.reader(text.splitlines()[1:6]) if r}
+    return widths <= {len(header)}
 
 
 def _kind(value: Any) -> str:
@@ -487,6 +517,10 @@ class _Ctx:
     def add(self, key: str, message: str) -> None:
         source, line = locate(self.source, self.lines, self.overridden, key or None)
         self.problems.append(Problem(source, key or None, line, message))
+
+    def from_command_line(self, key: str) -> bool:
+        """Whether a key's value was given by --set (the user's own, not the file's)."""
+        return locate(self.source, {}, self.overridden, key)[0] != self.source
 
     def unknown_keys(self, raw: dict[str, Any], key: str, allowed: tuple[str, ...]) -> None:
         for k in raw:

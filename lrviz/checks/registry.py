@@ -23,6 +23,16 @@ class Rule:
 
 _RULES = (
     Rule(
+        "LRV000",
+        ERROR,
+        "internal-error",
+        "lrviz itself failed on this file (a bug in lrviz, not necessarily in the spec)",
+        "Something unexpected went wrong while checking this one file. The other files are "
+        "still checked, and this file counts as failed so CI does not pass it unseen. Re-run "
+        "`lrviz --debug check FILE` for the traceback and report it.",
+        silenceable=False,
+    ),
+    Rule(
         "LRV001",
         ERROR,
         "spec-invalid",

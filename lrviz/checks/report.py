@@ -33,10 +33,16 @@ def _where(result: FileResult, finding: Finding) -> str:
     return f"{result.path}:{finding.line}" if finding.line else result.path
 
 
+def _text(finding: Finding) -> str:
+    """The message with its key path first, as `table` shows a spec error."""
+    message = one_line(finding.message)
+    return f"{finding.key}: {message}" if finding.key else message
+
+
 def text_lines(report: Report) -> list[str]:
     """One grep-able line per finding, `path:line: LRV003 warning: message`, then the summary."""
     lines = [
-        f"{_where(r, f)}: {f.rule} {f.severity}: {one_line(f.message)}"
+        f"{_where(r, f)}: {f.rule} {f.severity}: {_text(f)}"
         for r in report.files
         for f in r.findings
     ]
@@ -78,5 +84,6 @@ def github_lines(report: Report) -> list[str]:
             if f.line:
                 props.append(f"line={f.line}")
             props.append(f"title={f.rule}")
-            lines.append(f"::{f.severity} {','.join(props)}::{_data(f.message)}")
+            message = f"{f.key}: {f.message}" if f.key else f.message
+            lines.append(f"::{f.severity} {','.join(props)}::{_data(message)}")
     return [*lines, summary_line(report)]

@@ -19,8 +19,35 @@ def check_spec(
     ignore: frozenset[str] = frozenset(),
     golden: Path | None = None,
     rtol: float = DEFAULT_RTOL,
+    debug: bool = False,
 ) -> FileResult:
-    """Every finding for one SPEC argument; spec errors become findings, never exceptions."""
+    """Every finding for one SPEC argument; no failure in one file stops a check of many.
+
+    Spec errors become LRV001 findings; anything unexpected an LRV000 finding for this file
+    (with `debug`, it is raised instead, so --debug shows the traceback).
+    """
+    try:
+        return _check_spec(arg, options, ignore=ignore, golden=golden, rtol=rtol)
+    except (KeyboardInterrupt, MemoryError):
+        raise
+    except Exception as exc:
+        if debug:
+            raise
+        text = " ".join(str(exc).split())[:300]
+        message = (
+            f"internal error: {type(exc).__name__}: {text}; re-run with --debug for the traceback"
+        )
+        return _finish(arg, [Finding("LRV000", ERROR, None, None, message)], ignore)
+
+
+def _check_spec(
+    arg: str,
+    options: Options | None,
+    *,
+    ignore: frozenset[str],
+    golden: Path | None,
+    rtol: float,
+) -> FileResult:
     from ..build import plan as make_plan
     from ..load import load_spec
     from ..simulation import run

@@ -34,57 +34,18 @@ def _root(
     _state["debug"] = debug or bool(os.environ.get("LRVIZ_DEBUG"))
 
 
-# Options shared by every command that takes a SPEC.
+# The SPEC argument; the options every SPEC-taking command shares are in cli/options.py.
 SpecArg = Annotated[
     str,
     typer.Argument(
         metavar="SPEC", help="A YAML file, a bundled preset name, or a scheduler class name."
     ),
 ]
-EpochsOpt = Annotated[int | None, typer.Option("--epochs", min=1, help="Override run.epochs.")]
-ItersOpt = Annotated[
-    int | None, typer.Option("--iters", min=1, help="Override run.iters_per_epoch.")
-]
-StepOpt = Annotated[
-    str | None, typer.Option("--step", help="Override run.step: epoch, batch or fractional.")
-]
-SetOpt = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--set", metavar="KEY=VALUE", help="Override any key, value parsed as YAML (repeatable)."
-    ),
-]
-MaxRowsOpt = Annotated[
-    int, typer.Option("--max-rows", min=1, help="Refuse runs with more rows than this.")
-]
-FromOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--from",
-        metavar="FORMAT",
-        help="Read SPEC as native, lightning (LightningCLI), hydra or hf (transformers "
-        "TrainingArguments); default: detected from the file.",
-    ),
-]
 
 
-def options(
-    epochs: int | None,
-    iters: int | None,
-    step: str | None,
-    sets: list[str] | None,
-    max_rows: int,
-    source_format: str | None = None,
-) -> Any:
-    """The shared options as a load.Options."""
-    from ..formats import FORMATS
-    from ..load import Options
-
-    if step is not None and step not in ("epoch", "batch", "fractional"):
-        raise UsageError(f"--step must be epoch, batch or fractional, not {step!r}")
-    if source_format is not None and source_format not in FORMATS:
-        raise UsageError(f"--from must be one of {', '.join(FORMATS)}, not {source_format!r}")
-    return Options(tuple(sets or ()), epochs, iters, step, max_rows, source_format)
+def debugging() -> bool:
+    """Whether --debug (or LRVIZ_DEBUG) asked for tracebacks."""
+    return _state["debug"]
 
 
 def err(message: str) -> None:

@@ -5,24 +5,20 @@ from __future__ import annotations
 import textwrap
 from enum import Enum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from ..errors import UsageError
 from .app import (
-    EpochsOpt,
-    ItersOpt,
-    MaxRowsOpt,
-    SetOpt,
-    StepOpt,
     app,
     boundary,
+    debugging,
     err,
-    options,
     write_atomic,
     write_stdout,
 )
+from .options import spec_options
 
 SpecsArg = Annotated[
     list[str],
@@ -41,6 +37,7 @@ class CheckFormat(str, Enum):
 
 @app.command()
 @boundary
+@spec_options
 def check(
     specs: SpecsArg,
     fmt: Annotated[
@@ -67,11 +64,7 @@ def check(
     rtol: Annotated[
         float, typer.Option("--rtol", min=0.0, help="Relative tolerance for --golden.")
     ] = 1e-12,
-    epochs: EpochsOpt = None,
-    iters: ItersOpt = None,
-    step: StepOpt = None,
-    sets: SetOpt = None,
-    max_rows: MaxRowsOpt = 20_000_000,
+    opts: Any = None,
 ) -> None:
     """Validate, run and lint specs for CI: exit 0 clean, 1 on any error, 2 on a usage error."""
     from ..checks import report as rendering
@@ -80,7 +73,6 @@ def check(
     from ..checks.runner import check_spec
 
     silenced = _ignore_ids(ignore or [])
-    opts = options(epochs, iters, step, sets, max_rows)
     files = discover(specs)
     goldens: dict[str, Path] = {}
     if golden is not None:
@@ -96,7 +88,8 @@ def check(
         else:
             goldens = {files[0]: golden}
     results = [
-        check_spec(f, opts, ignore=silenced, golden=goldens.get(f), rtol=rtol) for f in files
+        check_spec(f, opts, ignore=silenced, golden=goldens.get(f), rtol=rtol, debug=debugging())
+        for f in files
     ]
     report = Report(results, strict)
     if fmt is CheckFormat.json:
@@ -156,6 +149,7 @@ def rules(
 
 @app.command()
 @boundary
+@spec_options
 def snapshot(
     specs: SpecsArg,
     output: Annotated[
@@ -167,11 +161,7 @@ def snapshot(
             help="The CSV to write, or an existing folder (one <stem>.csv per SPEC).",
         ),
     ],
-    epochs: EpochsOpt = None,
-    iters: ItersOpt = None,
-    step: StepOpt = None,
-    sets: SetOpt = None,
-    max_rows: MaxRowsOpt = 20_000_000,
+    opts: Any = None,
 ) -> None:
     """Write the rows of SPEC as a golden CSV for `lrviz check --golden`."""
     from ..catalog import schedulers
@@ -181,7 +171,6 @@ def snapshot(
     from ..render.text import iter_csv
     from ..simulation import run
 
-    opts = options(epochs, iters, step, sets, max_rows)
     files = discover(specs)
     if output.is_dir():
         targets = {f: output / f"{stem(f)}.csv" for f in files}

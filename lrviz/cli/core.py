@@ -8,19 +8,13 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from .app import (
-    EpochsOpt,
-    FromOpt,
-    ItersOpt,
-    MaxRowsOpt,
-    SetOpt,
     SpecArg,
-    StepOpt,
     app,
     boundary,
     err,
-    options,
     write_stdout,
 )
+from .options import spec_options
 
 if TYPE_CHECKING:
     from ..trace import Trace
@@ -33,20 +27,12 @@ class TableFormat(str, Enum):
     markdown = "markdown"
 
 
-def simulate_spec(
-    spec: str,
-    epochs: int | None,
-    iters: int | None,
-    step: str | None,
-    sets: list[str] | None,
-    max_rows: int,
-    source_format: str | None = None,
-) -> Trace:
+def simulate_spec(spec: str, opts: Any) -> Trace:
     """Load, check and run one SPEC argument -> Trace."""
     from ..load import load_plan
     from ..simulation import run
 
-    return run(load_plan(spec, options(epochs, iters, step, sets, max_rows, source_format)))
+    return run(load_plan(spec, opts))
 
 
 class BadRows:
@@ -97,6 +83,7 @@ def report_run(
 
 @app.command()
 @boundary
+@spec_options
 def table(
     spec: SpecArg,
     fmt: Annotated[
@@ -109,17 +96,12 @@ def table(
     all_rows: Annotated[
         bool, typer.Option("--all", help="Show every row in table format.")
     ] = False,
-    epochs: EpochsOpt = None,
-    iters: ItersOpt = None,
-    step: StepOpt = None,
-    sets: SetOpt = None,
-    max_rows: MaxRowsOpt = 20_000_000,
-    source_format: FromOpt = None,
+    opts: Any = None,
 ) -> None:
     """Print the schedule: one row per optimizer step, every param group's lr and momentum."""
     from ..render import text
 
-    trace = simulate_spec(spec, epochs, iters, step, sets, max_rows, source_format)
+    trace = simulate_spec(spec, opts)
     if fmt is TableFormat.csv:
         write_stdout(text.iter_csv(trace))
     elif fmt is TableFormat.json:

@@ -10,21 +10,15 @@ from typing import Annotated, Any
 import typer
 
 from .app import (
-    EpochsOpt,
-    FromOpt,
-    ItersOpt,
-    MaxRowsOpt,
-    SetOpt,
     SpecArg,
-    StepOpt,
     app,
     boundary,
     err,
-    options,
     write_atomic,
     write_stdout,
 )
 from .core import report_run
+from .options import spec_options
 
 
 class DiffFormat(str, Enum):
@@ -38,18 +32,10 @@ class ReportFormat(str, Enum):
     json = "json"
 
 
-def _plan(
-    spec: str,
-    epochs: int | None,
-    iters: int | None,
-    step: str | None,
-    sets: list[str] | None,
-    max_rows: int,
-    source_format: str | None,
-) -> Any:
+def _plan(spec: str, opts: Any) -> Any:
     from ..load import load_plan
 
-    return load_plan(spec, options(epochs, iters, step, sets, max_rows, source_format))
+    return load_plan(spec, opts)
 
 
 def _spec_files(spec: str) -> list[Path]:
@@ -73,6 +59,7 @@ def _console() -> Any:
 
 @app.command()
 @boundary
+@spec_options
 def diff(
     spec: SpecArg,
     fmt: Annotated[
@@ -85,18 +72,13 @@ def diff(
     all_rows: Annotated[
         bool, typer.Option("--all", help="Show every row in table format.")
     ] = False,
-    epochs: EpochsOpt = None,
-    iters: ItersOpt = None,
-    step: StepOpt = None,
-    sets: SetOpt = None,
-    max_rows: MaxRowsOpt = 20_000_000,
-    source_format: FromOpt = None,
+    opts: Any = None,
 ) -> None:
     """Compare get_last_lr(), get_lr() and the closed form with the optimizer's lr, row by row."""
     from ..inspect import diff as diff_mod
     from ..render.table import header_lines
 
-    plan = _plan(spec, epochs, iters, step, sets, max_rows, source_format)
+    plan = _plan(spec, opts)
     report = diff_mod.inspect_plan(plan)
     trace = report.trace
     if fmt is DiffFormat.csv:
@@ -118,6 +100,7 @@ def diff(
 
 @app.command()
 @boundary
+@spec_options
 def state(
     spec: SpecArg,
     at: Annotated[
@@ -132,17 +115,12 @@ def state(
     fmt: Annotated[
         ReportFormat, typer.Option("--format", "-f", help="table (a tree) or json.")
     ] = ReportFormat.table,
-    epochs: EpochsOpt = None,
-    iters: ItersOpt = None,
-    step: StepOpt = None,
-    sets: SetOpt = None,
-    max_rows: MaxRowsOpt = 20_000_000,
-    source_format: FromOpt = None,
+    opts: Any = None,
 ) -> None:
     """Show the scheduler's state_dict() after K steps, children of composites included."""
     from ..inspect import state as state_mod
 
-    plan = _plan(spec, epochs, iters, step, sets, max_rows, source_format)
+    plan = _plan(spec, opts)
     trace, node = state_mod.state_at(plan, at)
     if node is None:  # the run failed before reaching K steps
         report_run(trace)
@@ -188,6 +166,7 @@ def _report_later_failure(trace: Any, *, quiet: bool) -> None:
 
 @app.command()
 @boundary
+@spec_options
 def resume(
     spec: SpecArg,
     at: Annotated[
@@ -202,18 +181,13 @@ def resume(
     fmt: Annotated[
         ReportFormat, typer.Option("--format", "-f", help="table or json.")
     ] = ReportFormat.table,
-    epochs: EpochsOpt = None,
-    iters: ItersOpt = None,
-    step: StepOpt = None,
-    sets: SetOpt = None,
-    max_rows: MaxRowsOpt = 20_000_000,
-    source_format: FromOpt = None,
+    opts: Any = None,
 ) -> None:
     """Save state_dict()s after K steps, reload into fresh objects, compare every later row."""
     from ..inspect import resume as resume_mod
 
     point = resume_mod.parse_at(at)
-    plan = _plan(spec, epochs, iters, step, sets, max_rows, source_format)
+    plan = _plan(spec, opts)
     report = resume_mod.resume(plan, point)
     if fmt is ReportFormat.json:
         write_stdout([json.dumps(resume_mod.to_json(report), indent=2) + "\n"])
@@ -234,18 +208,14 @@ def resume(
 
 @app.command()
 @boundary
+@spec_options
 def code(
     spec: SpecArg,
     output: Annotated[
         Path | None,
         typer.Option("--output", "-o", help="Write the snippet to this file (e.g. schedule.py)."),
     ] = None,
-    epochs: EpochsOpt = None,
-    iters: ItersOpt = None,
-    step: StepOpt = None,
-    sets: SetOpt = None,
-    max_rows: MaxRowsOpt = 20_000_000,
-    source_format: FromOpt = None,
+    opts: Any = None,
 ) -> None:
     """Print the equivalent PyTorch snippet: optimizer, scheduler and the training loop."""
     import sys
@@ -255,7 +225,7 @@ def code(
     from ..errors import ExprEvalError, RunError
     from ..inspect.code import generate
 
-    plan = _plan(spec, epochs, iters, step, sets, max_rows, source_format)
+    plan = _plan(spec, opts)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # building only to learn each group's momentum key
         try:

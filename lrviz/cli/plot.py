@@ -15,20 +15,14 @@ import typer
 
 from ..errors import UsageError, did_you_mean
 from .app import (
-    EpochsOpt,
-    FromOpt,
-    ItersOpt,
-    MaxRowsOpt,
-    SetOpt,
     SpecArg,
-    StepOpt,
     app,
     boundary,
     err,
-    options,
     write_atomic,
     write_stdout,
 )
+from .options import spec_options
 
 IMAGE_FORMATS = ("png", "svg", "pdf")
 EXPORT_FORMATS = ("csv", "json", *IMAGE_FORMATS)
@@ -193,6 +187,7 @@ def _image(traces: list[Any], fmt: str, look: dict[str, Any]) -> bytes:
 
 @app.command()
 @boundary
+@spec_options
 def plot(
     specs: Annotated[
         list[str],
@@ -217,19 +212,13 @@ def plot(
     terminal: Annotated[
         bool, typer.Option("--terminal", help="Draw in the terminal (unicode) instead.")
     ] = False,
-    epochs: EpochsOpt = None,
-    iters: ItersOpt = None,
-    step: StepOpt = None,
-    sets: SetOpt = None,
-    max_rows: MaxRowsOpt = 20_000_000,
-    source_format: FromOpt = None,
+    opts: Any = None,
 ) -> None:
     """Plot lr (and momentum) against epoch or step; several SPECs overlay on shared axes."""
     if terminal and output is not None:
         raise UsageError("--terminal draws in the terminal; drop -o, or drop --terminal")
     fig_size = parse_size(size, dpi)
     check_style(style)
-    opts = options(epochs, iters, step, sets, max_rows, source_format)
     sources = _sources(specs)
     guard = [s.path for s in sources if s.path is not None]
     if output is not None:
@@ -295,6 +284,7 @@ def _show_window(traces: list[Any], look: dict[str, Any]) -> bool:
 
 @app.command()
 @boundary
+@spec_options
 def export(
     spec: SpecArg,
     outputs: Annotated[
@@ -312,19 +302,13 @@ def export(
     size: SizeOpt = None,
     dpi: DpiOpt = 150,
     style: StyleOpt = None,
-    epochs: EpochsOpt = None,
-    iters: ItersOpt = None,
-    step: StepOpt = None,
-    sets: SetOpt = None,
-    max_rows: MaxRowsOpt = 20_000_000,
-    source_format: FromOpt = None,
+    opts: Any = None,
 ) -> None:
     """Write the schedule to files by extension: every row to CSV/JSON, the plot to PNG/SVG/PDF."""
     from ..render import text
 
     fig_size = parse_size(size, dpi)
     check_style(style)
-    opts = options(epochs, iters, step, sets, max_rows, source_format)
     sources = _sources([spec])
     guard = [s.path for s in sources if s.path is not None]
     check_outputs(outputs, EXPORT_FORMATS, guard)

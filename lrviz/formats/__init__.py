@@ -58,20 +58,125 @@ class Ctx:
         self.problems.append(Problem(source, original or None, line, message))
 
 
+# Keys only one framework writes: a reader claims a file on its own markers, and never a file
+# that carries another framework's (a wrong guess that produces numbers is the worst outcome).
+MARKERS = {
+    "lightning": ("class_path",),
+    "hydra": ("_target_",),
+    "torchtune": ("_component_",),
+}
+# Formats lrviz recognises but has no reader for yet: refused by name, never guessed at.
+UNREAD = {
+    "torchtune": "a torchtune config (_component_ keys)",
+    "mmengine": "an mmengine config (param_scheduler / optim_wrapper)",
+    "yolo": "an ultralytics/YOLOv5 hyperparameter file (lr0, lrf)",
+}
+LOOKED_FOR = (
+    "a native spec (scheduler: {type: ...}), LightningCLI (class_path), Hydra (_target_) "
+    "or transformers TrainingArguments (learning_rate, lr_scheduler_type, ...)"
+)
+_SCAN_LIMIT = 200_000  # nodes; read_document already bounds documents to this size
+
+
+class Unrecognised(Exception):
+    """No reader may claim this document; the message says why, in one line."""
+
+
 def detect(data: Any) -> str:
-    """Which format a parsed document is written in: native, lightning, hydra or hf."""
+    """Which format a parsed document is written in: native, lightning, hydra or hf.
+
+    Raises Unrecognised when no reader recognises the file, when it carries the markers of
+    several frameworks, or when it is a known format lrviz has no reader for.
+    """
     if not isinstance(data, dict):
         return "native"
     sched = data.get("scheduler")
-    if isinstance(sched, dict) and "type" in sched:
+    if _native_scheduler(sched):
         return "native"
-    if any(_is_lightning(node) for _, node in candidates(data, OPTIMIZER_KEYS + SCHEDULER_KEYS)):
+    found = _markers(data)
+    unread = _unread(data, found)
+    if unread is not None:
+        raise Unrecognised(
+            f"this looks like {UNREAD[unread]}, which lrviz cannot read yet; "
+            f"write a native spec, or pass --from FORMAT if it is really another format"
+        )
+    nodes = list(candidates(data, OPTIMIZER_KEYS + SCHEDULER_KEYS))
+    lightning = "lightning" in found and any(_is_lightning(n) for _, n in nodes)
+    hydra = "hydra" in found and any(_is_hydra(n) for _, n in nodes)
+    if lightning and hydra:
+        raise Unrecognised(
+            f"this file has both LightningCLI (class_path at {found['lightning']}) and Hydra "
+            f"(_target_ at {found['hydra']}) markers; pass --from lightning or --from hydra"
+        )
+    if lightning:
         return "lightning"
-    if any(_is_hydra(node) for _, node in candidates(data, OPTIMIZER_KEYS + SCHEDULER_KEYS)):
+    if hydra:
         return "hydra"
-    if "scheduler" not in data and any(k in data for k in HF_KEYS):
+    hf_keys = [k for k in HF_KEYS if k in data]
+    if hf_keys and "scheduler" not in data:
+        if found:
+            kind, where = next(iter(found.items()))
+            raise Unrecognised(
+                f"transformers keys ({', '.join(hf_keys[:3])}) next to {kind} markers "
+                f"(at {where}): not guessing; pass --from hf if it is TrainingArguments"
+            )
         return "hf"
-    return "native"
+    if _nativeish(data):
+        return "native"
+    raise Unrecognised(
+        f"not a schedule file lrviz recognises: looked for {LOOKED_FOR}; "
+        f"pass --from FORMAT to say which it is"
+    )
+
+
+def _native_scheduler(sched: Any) -> bool:
+    """A native `scheduler:`: a mapping with a type, or a list of them."""
+    if isinstance(sched, list):
+        return bool(sched) and all(isinstance(s, dict) and "type" in s for s in sched)
+    return isinstance(sched, dict) and "type" in sched
+
+
+def _nativeish(data: dict[str, Any]) -> bool:
+    """Whether a document is meant as a native spec: a native key, or a near miss of one."""
+    import difflib
+
+    from ..spec import TOP_KEYS
+
+    return not data or any(
+        str(k) in TOP_KEYS or difflib.get_close_matches(str(k), TOP_KEYS, n=1, cutoff=0.75)
+        for k in data
+    )
+
+
+def _markers(data: Any) -> dict[str, str]:
+    """Framework -> the key path of its first marker, anywhere in the document."""
+    found: dict[str, str] = {}
+    stack: list[tuple[Any, str]] = [(data, "")]
+    seen = 0
+    while stack and seen < _SCAN_LIMIT:
+        node, path = stack.pop()
+        seen += 1
+        if isinstance(node, dict):
+            for key, value in node.items():
+                sub = f"{path}.{key}" if path else str(key)
+                for kind, keys in MARKERS.items():
+                    if key in keys:
+                        found.setdefault(kind, sub)
+                stack.append((value, sub))
+        elif isinstance(node, list):
+            stack.extend((v, f"{path}[{i}]") for i, v in enumerate(node))
+    return found
+
+
+def _unread(data: dict[str, Any], found: dict[str, str]) -> str | None:
+    """A known format that lrviz has no reader for, or None."""
+    if "torchtune" in found:
+        return "torchtune"
+    if "param_scheduler" in data or "optim_wrapper" in data:
+        return "mmengine"
+    if "lr0" in data and "lrf" in data:
+        return "yolo"
+    return None
 
 
 OPTIMIZER_KEYS = ("optimizer",)
@@ -157,8 +262,11 @@ def trainer_run(
     per_epoch = -(-hz.iters // accumulate) if hz.iters is not None else None
     if per_batch:
         if per_epoch is None:
-            ctx.notes.append(
-                "batches per epoch not given: pass --iters N (the len() of the train dataloader)"
+            # One batch per epoch would be a guess that still produces numbers: refuse.
+            ctx.problem(
+                _where(ctx, ("lr_scheduler.interval", "scheduler.interval", "run.step")),
+                "the scheduler steps every batch, and the config does not say how many batches "
+                "an epoch has: pass --iters N (the len() of the train dataloader)",
             )
         run["iters_per_epoch"] = per_epoch or 1
         if accumulate > 1 and hz.iters is not None:
@@ -182,9 +290,10 @@ def trainer_run(
         ctx.notes.append("trainer.max_epochs not set: Lightning's default is 1000 epochs")
     if max_steps is not None:
         if per_epoch is None:
-            run.setdefault("epochs", 1)
-            ctx.notes.append(
-                f"trainer.max_steps={max_steps:,} ignored: pass --iters N to know where it ends"
+            ctx.problem(
+                "trainer.max_steps",
+                f"trainer.max_steps={max_steps:,} counts optimizer steps, and the config does "
+                f"not say how many an epoch has: pass --iters N (batches per epoch) or --epochs N",
             )
             return run
         needed = -(-max_steps // per_epoch)
@@ -199,6 +308,11 @@ def trainer_run(
                 f"end the run in epoch {needed - 1}"
             )
     return run
+
+
+def _where(ctx: Ctx, keys: tuple[str, ...]) -> str | None:
+    """The first of `keys` the user's file has (for locating a problem), else None."""
+    return next((k for k in keys if k in ctx.lines or k in ctx.overridden), None)
 
 
 def _int(ctx: Ctx, node: dict[str, Any], name: str, where: str, default: int | None) -> int | None:
