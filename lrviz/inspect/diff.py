@@ -36,8 +36,11 @@ GET_LR_REAPPLIED = 4
 GET_LR_ERROR = 8
 CLOSED_DRIFT = 16
 CLOSED_DIFFERS = 32
+LAST_LR_ERROR = 64
+LAST_LR_BAD = LAST_LR | LAST_LR_ERROR
 KIND_IDS = {
     LAST_LR: "last_lr_stale",
+    LAST_LR_ERROR: "last_lr_error",
     GET_LR_AHEAD: "get_lr_ahead",
     GET_LR_REAPPLIED: "get_lr_reapplied",
     GET_LR_ERROR: "get_lr_error",
@@ -46,6 +49,7 @@ KIND_IDS = {
 }
 SHORT = {  # the table's "kind" column and the notes under it
     LAST_LR: "stale",
+    LAST_LR_ERROR: "raised",
     GET_LR_AHEAD: "ahead",
     GET_LR_REAPPLIED: "re-applied",
     GET_LR_ERROR: "raised",
@@ -53,6 +57,8 @@ SHORT = {  # the table's "kind" column and the notes under it
     CLOSED_DIFFERS: "differs",
 }
 HEADINGS = {"get_last_lr": "get_last_lr()", "get_lr": "get_lr()", "closed_form": "closed form"}
+# The getters diff calls, by the name a scheduler object carries them under.
+GETTERS = {"get_last_lr": "get_last_lr", "get_lr": "get_lr", "closed_form": "_get_closed_form_lr"}
 
 
 @dataclass(frozen=True)
@@ -71,13 +77,18 @@ class DiffReport:
     """The run's rows plus, per row and group, what each torch getter returned."""
 
     trace: Trace
-    last_lr: np.ndarray  # get_last_lr(), rows x groups
+    last_lr: np.ndarray | None  # get_last_lr(), rows x groups; None when the object has none
     get_lr: np.ndarray | None  # get_lr() between steps (NaN where it raised); None: never works
     get_lr_raises: str | None  # "NotImplementedError: ..." when get_lr() is not implemented
     closed_form: np.ndarray | None  # _get_closed_form_lr(); None when the class has none
     flags: np.ndarray  # per row, a bitmask of the flags above
     kinds: list[Kind]
     notes: list[str] = field(default_factory=list)  # explanations that are not disagreements
+    # Getters the scheduler object does not have at all ("get_last_lr", "get_lr"): a
+    # scheduler that is not a torch LRScheduler (mmengine, timm, your own) is shown with the
+    # getters it has, and nothing is blamed on the ones it lacks.
+    missing: list[str] = field(default_factory=list)
+    lr_scheduler: bool = True  # whether the object is a torch LRScheduler
 
     @property
     def disagreeing_rows(self) -> int:
@@ -99,6 +110,9 @@ class _Collector:
         self.last = np.full((n, g), np.nan)
         self.get = np.full((n, g), np.nan)
         self.closed: np.ndarray | None = None  # allocated when the class has a closed form
+        self.missing: list[str] = []  # getters the object lacks (set at row 0)
+        self.lr_scheduler = True  # a torch LRScheduler (set at row 0)
+        self.last_failed: dict[int, str] = {}  # row -> why get_last_lr() raised
         self.composite = False  # the root steps child schedulers (SequentialLR, Chained...)
         self.metric_driven = False  # the root's step() takes a metric (ReduceLROnPlateau)
         # Row -> error text, for errors other than "not implemented".
@@ -131,10 +145,16 @@ class _Collector:
 
             self.composite = hasattr(sched, "_schedulers")
             self.metric_driven = isinstance(sched, torch.optim.lr_scheduler.ReduceLROnPlateau)
-            if hasattr(sched, "_get_closed_form_lr"):
+            self.lr_scheduler = isinstance(sched, torch.optim.lr_scheduler.LRScheduler)
+            self.missing = [n for n, a in GETTERS.items() if not callable(getattr(sched, a, None))]
+            if "closed_form" not in self.missing:
                 self.closed = np.full_like(self.last, np.nan)
-        self.last[k] = [float(v) for v in sched.get_last_lr()]
-        if self.get_not_implemented is None:
+        if "get_last_lr" not in self.missing:
+            try:
+                self.last[k] = [float(v) for v in sched.get_last_lr()]
+            except Exception as err:
+                self.last_failed[k] = _exc_text(err)
+        if self.get_not_implemented is None and "get_lr" not in self.missing:
             values, exc = _guarded(sched, groups, sched.get_lr, self.written)
             if isinstance(exc, NotImplementedError):
                 self.get_not_implemented = _exc_text(exc)
@@ -146,7 +166,8 @@ class _Collector:
             values, exc = _guarded(sched, groups, sched._get_closed_form_lr, self.written)
             if exc is None:
                 self.closed[k] = values
-        if k == self.plan.rows - 1 and self.get_not_implemented is None:
+        last_row = k == self.plan.rows - 1
+        if last_row and self.get_not_implemented is None and "get_lr" not in self.missing:
             self.peek = _next_lr(self.plan, built, k)
 
 
@@ -160,7 +181,7 @@ def _guarded(
     the replaced objects restores the state exactly.
     """
     saved_groups = [dict(g) for g in groups]
-    saved = [(s, dict(s.__dict__)) for s in _schedulers(sched)]
+    saved = [(s, dict(vars(s))) for s in _schedulers(sched) if hasattr(s, "__dict__")]
     try:
         return [float(v) for v in fn()], None
     except Exception as exc:
@@ -249,10 +270,14 @@ def _classify(trace: Trace, c: _Collector) -> DiffReport:
     n = trace.rows
     lr = trace.lr
     flags = np.zeros(n, dtype=np.int64)
-    last = c.last[:n]
-    flags[~_same(last, lr).all(axis=1)] |= LAST_LR
+    last = None if "get_last_lr" in c.missing else c.last[:n]
+    if last is not None:
+        failed = np.zeros(n, dtype=bool)
+        failed[[k for k in c.last_failed if k < n]] = True
+        flags[~failed & ~_same(last, lr).all(axis=1)] |= LAST_LR
+        flags[failed] |= LAST_LR_ERROR
 
-    get = None if c.get_not_implemented else c.get[:n]
+    get = None if c.get_not_implemented or "get_lr" in c.missing else c.get[:n]
     if get is not None:
         ok = ~np.isnan(get).all(axis=1)
         nxt = np.full_like(lr, np.nan)
@@ -283,6 +308,8 @@ def _classify(trace: Trace, c: _Collector) -> DiffReport:
         flags[row_differ & ~row_drift] |= CLOSED_DIFFERS
 
     report = DiffReport(trace, last, get, c.get_not_implemented, closed, flags, [])
+    report.missing = list(c.missing)
+    report.lr_scheduler = c.lr_scheduler
     report.kinds = _kinds(report, c, gap, rel)
     report.notes = _notes(report, c)
     return report
@@ -310,10 +337,20 @@ def _kinds(report: DiffReport, c: _Collector, gap: Any, rel: Any) -> list[Kind]:
         k = int(rows[0])
         head = f"{len(rows):,} row{'s' if len(rows) != 1 else ''} (first: row {k}"
         if flag == LAST_LR:
+            assert report.last_lr is not None
             note = (
                 f"get_last_lr() differs from optimizer.param_groups lr on {head}, "
                 f"{_example(report, report.last_lr, k)}): something changed the optimizer's "
                 f"lr after the scheduler's last step, so the scheduler's record is stale."
+            )
+        elif flag == LAST_LR_ERROR:
+            note = f"get_last_lr() raised on {head}): {c.last_failed[k]}."
+        elif flag == GET_LR_AHEAD and not report.lr_scheduler:
+            assert report.get_lr is not None
+            note = (
+                f"get_lr() returned the NEXT row's lr on {head}, "
+                f"{_example(report, report.get_lr, k)}): called between steps, {cls}.get_lr() "
+                f"computes what the next step() sets, so it runs one step ahead."
             )
         elif flag == GET_LR_AHEAD:
             assert report.get_lr is not None
@@ -322,6 +359,13 @@ def _kinds(report: DiffReport, c: _Collector, gap: Any, rel: Any) -> list[Kind]:
                 f"{_example(report, report.get_lr, k)}): {cls}.get_lr() is the recursive update "
                 f"step() applies (new lr from the current lr), not a getter, so called between "
                 f"steps it runs one step ahead. Read the lr with get_last_lr()."
+            )
+        elif flag == GET_LR_REAPPLIED and not report.lr_scheduler:
+            assert report.get_lr is not None
+            note = (
+                f"get_lr() returned neither this row's nor the next row's lr on {head}, "
+                f"{_example(report, report.get_lr, k)}): called between steps, {cls}.get_lr() "
+                f"is not a getter for the current lr."
             )
         elif flag == GET_LR_REAPPLIED:
             assert report.get_lr is not None
@@ -359,6 +403,25 @@ def _kinds(report: DiffReport, c: _Collector, gap: Any, rel: Any) -> list[Kind]:
 def _notes(report: DiffReport, c: _Collector) -> list[str]:
     cls = report.trace.scheduler
     notes = []
+    lacks = [f"{GETTERS[m]}()" for m in report.missing]
+    if lacks and not report.lr_scheduler:
+        if len(lacks) == len(GETTERS):
+            what = "none of torch's lr getters"
+        else:
+            what = "no " + (" or ".join(lacks) if len(lacks) < 3 else ", ".join(lacks))
+        has = [HEADINGS[n] for n in GETTERS if n not in report.missing]
+        notes.append(
+            f"{cls} is not a torch LRScheduler and has {what}"
+            + (f" ({', '.join(lacks)})" if len(lacks) == len(GETTERS) else "")
+            + ": "
+            + (
+                f"only {' and '.join(has)} {'is' if len(has) == 1 else 'are'} compared with "
+                f"the lr (optimizer.param_groups)."
+                if has
+                else "there is nothing to compare with the lr (optimizer.param_groups), which "
+                "is shown as it is."
+            )
+        )
     if report.get_lr_raises:
         why = (
             "it has no formula of its own: step() steps its child schedulers"
@@ -371,7 +434,7 @@ def _notes(report: DiffReport, c: _Collector) -> list[str]:
             f"get_lr() raises {report.get_lr_raises} for {cls}: {why}. get_last_lr() and "
             f"optimizer.param_groups are the getters."
         )
-    if report.closed_form is None:
+    if report.closed_form is None and report.lr_scheduler and "closed_form" in report.missing:
         notes.append(f"{cls} has no closed form (_get_closed_form_lr); that column is omitted.")
     if c.written:
         what = ", ".join(sorted(c.written))
@@ -401,10 +464,12 @@ def summary_lines(report: DiffReport) -> list[str]:
     """The count of disagreeing rows, then one note per kind, then the other notes."""
     n = report.trace.rows
     bad = report.disagreeing_rows
+    words = _columns_in_words(report)
     if bad:
         head = f"{bad:,} of {n:,} rows disagree"
+    elif not words:
+        head = f"{n:,} rows, nothing to compare: {report.trace.scheduler} has no lr getter"
     else:
-        words = _columns_in_words(report)
         said = words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
         head = f"all {n:,} rows agree: {said} {'equals' if len(words) == 1 else 'equal'} the lr"
     kinds = [f"{SHORT[k.flag]}: {k.note}" for k in report.kinds]
@@ -412,7 +477,7 @@ def summary_lines(report: DiffReport) -> list[str]:
 
 
 def _columns_in_words(report: DiffReport) -> list[str]:
-    cols = ["get_last_lr()"]
+    cols = [] if report.last_lr is None else ["get_last_lr()"]
     if report.get_lr is not None:
         cols.append("get_lr()")
     if report.closed_form is not None:
@@ -465,16 +530,20 @@ def render_diff_table(report: DiffReport, *, max_rows: int = 40) -> Table:
             f"spaced); --all shows every row, --format csv exports them"
         )
     columns = _columns(report)
-    if not (report.flags & LAST_LR).any():  # get_last_lr() is the lr on every row: say so
+    # get_last_lr() is the lr on every row: leave its column out and say so in the title
+    same_last = report.last_lr is not None and not (report.flags & LAST_LR_BAD).any()
+    if same_last:
         columns = columns[1:]
     shown = " · ".join(HEADINGS[c] for c, _ in columns)
     title = f"{trace.name}: {shown} vs the lr" if columns else trace.name
-    if not columns or columns[0][0] != "get_last_lr":
+    if same_last:
         title += (
             " (get_last_lr() is the lr on every row)"
             if columns
             else (": get_last_lr() is the lr on every row")
         )
+    elif not columns:
+        title += f": {trace.scheduler} has no lr getter to compare"
     table = Table(
         title=title,
         caption=caption,
@@ -517,7 +586,9 @@ def render_diff_table(report: DiffReport, *, max_rows: int = 40) -> Table:
 
 
 def _columns(report: DiffReport) -> list[tuple[str, np.ndarray | None]]:
-    cols: list[tuple[str, np.ndarray | None]] = [("get_last_lr", report.last_lr)]
+    cols: list[tuple[str, np.ndarray | None]] = []
+    if report.last_lr is not None:
+        cols.append(("get_last_lr", report.last_lr))
     if report.get_lr is not None:
         cols.append(("get_lr", report.get_lr))
     if report.closed_form is not None:
@@ -557,6 +628,7 @@ def iter_json(report: DiffReport) -> Iterator[str]:
     head = json_head(trace) | {
         "get_lr_raises": report.get_lr_raises,  # e.g. "NotImplementedError", or null
         "closed_form": report.closed_form is not None,  # whether the class has one
+        "missing": report.missing,  # getters the object lacks: their values are null
     }
     yield json.dumps(head)[:-1] + ', "rows": ['
 

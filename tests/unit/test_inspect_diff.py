@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 import warnings
 
 import numpy as np
@@ -257,3 +258,135 @@ def test_a_run_that_fails_keeps_its_rows_and_failure():
     assert report.trace.rows == 11
     assert report.trace.error is not None and report.trace.error.step == 11
     _same_trace(report.trace, run(plan))
+
+
+# --- schedulers that are not torch LRSchedulers (mmengine-, timm-style, your own) ----------
+
+
+class _Halving:
+    """A duck-typed scheduler: step() halves every group's lr; no torch getter at all."""
+
+    def __init__(self, optimizer):
+        self.optimizer = optimizer
+        self.t = 0
+        self.base = [g["lr"] for g in optimizer.param_groups]
+
+    def step(self):
+        self.t += 1
+        for group, base in zip(self.optimizer.param_groups, self.base, strict=True):
+            group["lr"] = base * 0.5**self.t
+
+    def state_dict(self):
+        return {"t": self.t}
+
+
+class _WithLastLr(_Halving):
+    def get_last_lr(self):
+        return [base * 0.5**self.t for base in self.base]
+
+
+class _WithGetLr:
+    """Only get_lr(), which (like timm's _get_lr) computes the value the next step sets;
+    __slots__, so the object has no __dict__ for the inspection to save."""
+
+    __slots__ = ("base", "optimizer", "t")
+
+    def __init__(self, optimizer):
+        self.optimizer, self.t = optimizer, 0
+        self.base = [g["lr"] for g in optimizer.param_groups]
+
+    def get_lr(self):
+        return [base * 0.5 ** (self.t + 1) for base in self.base]
+
+    def step(self):
+        self.t += 1
+        for group, lr in zip(self.optimizer.param_groups, self.get_lr(), strict=True):
+            group["lr"] = lr / 0.5  # the lr for step t
+
+
+class _BrokenLastLr(_Halving):
+    def get_last_lr(self):
+        raise RuntimeError("no record kept")
+
+
+DUCK_GROUPS = [{"lr": 0.1}, {"lr": 0.01}]
+
+
+def _duck_diff(factory):
+    import lrviz
+
+    report = lrviz.diff(factory, epochs=4, param_groups=DUCK_GROUPS)
+    _same_trace(report.trace, lrviz.simulate(factory, epochs=4, param_groups=DUCK_GROUPS))
+    assert report.trace.lr.tolist() == [[0.1 * 0.5**k, 0.01 * 0.5**k] for k in range(4)]
+    return report
+
+
+def test_a_scheduler_without_getters_is_shown_without_blame():
+    report = _duck_diff(_Halving)
+    assert (report.last_lr, report.get_lr, report.closed_form) == (None, None, None)
+    assert report.missing == ["get_last_lr", "get_lr", "closed_form"]
+    assert report.kinds == [] and report.disagreeing_rows == 0
+    assert diff_mod.summary_lines(report) == [
+        "4 rows, nothing to compare: _Halving has no lr getter",
+        "note: _Halving is not a torch LRScheduler and has none of torch's lr getters "
+        "(get_last_lr(), get_lr(), _get_closed_form_lr()): there is nothing to compare with the "
+        "lr (optimizer.param_groups), which is shown as it is.",
+    ]
+    assert next(diff_mod.iter_csv(report)) == "step,epoch,iter,x,lr_group0,lr_group1,disagreement\n"
+    data = json.loads("".join(diff_mod.iter_json(report)))
+    assert data["missing"] == ["get_last_lr", "get_lr", "closed_form"]
+    assert {(r["get_last_lr"], r["get_lr"], r["closed_form"]) for r in data["rows"]} == {
+        (None, None, None)
+    }
+    assert data["summary"]["kinds"] == []
+    table = diff_mod.render_diff_table(report)
+    assert table.title == "_Halving: _Halving has no lr getter to compare"
+    assert [c.header for c in table.columns] == ["step", "epoch", "group", "lr", "kind"]
+
+
+def test_a_scheduler_with_only_get_last_lr_is_compared_on_that():
+    report = _duck_diff(_WithLastLr)
+    assert report.missing == ["get_lr", "closed_form"]
+    assert report.last_lr is not None and np.array_equal(report.last_lr, report.trace.lr)
+    assert report.get_lr is None and report.disagreeing_rows == 0
+    assert diff_mod.summary_lines(report) == [
+        "all 4 rows agree: get_last_lr() equals the lr",
+        "note: _WithLastLr is not a torch LRScheduler and has no get_lr() or "
+        "_get_closed_form_lr(): only get_last_lr() is compared with the lr "
+        "(optimizer.param_groups).",
+    ]
+    header = next(diff_mod.iter_csv(report))
+    assert header == (
+        "step,epoch,iter,x,lr_group0,get_last_lr_group0,lr_group1,get_last_lr_group1,disagreement\n"
+    )
+
+
+def test_a_scheduler_with_only_get_lr_is_compared_on_that_without_torchs_explanation():
+    report = _duck_diff(_WithGetLr)
+    assert report.missing == ["get_last_lr", "closed_form"]
+    assert report.last_lr is None
+    assert report.get_lr is not None
+    assert np.array_equal(report.get_lr[:-1], report.trace.lr[1:])  # one step ahead
+    assert [(k.id, k.rows) for k in report.kinds] == [("get_lr_ahead", 4)]
+    assert report.kinds[0].note == (
+        "get_lr() returned the NEXT row's lr on 4 rows (first: row 0, 0.05 while the lr "
+        "(group0) is 0.1): called between steps, _WithGetLr.get_lr() computes what the next "
+        "step() sets, so it runs one step ahead."
+    )
+    assert report.notes == [
+        "_WithGetLr is not a torch LRScheduler and has no get_last_lr() or "
+        "_get_closed_form_lr(): only get_lr() is compared with the lr (optimizer.param_groups)."
+    ]
+    data = json.loads("".join(diff_mod.iter_json(report)))
+    assert data["rows"][0]["get_last_lr"] is None
+    assert data["rows"][0]["get_lr"] == [0.05, 0.005]
+    assert diff_mod.render_diff_table(report).title == "_WithGetLr: get_lr() vs the lr"
+
+
+def test_a_get_last_lr_that_raises_is_reported_as_raising_not_stale():
+    report = _duck_diff(_BrokenLastLr)
+    assert [(k.id, k.rows) for k in report.kinds] == [("last_lr_error", 4)]
+    assert report.kinds[0].note == (
+        "get_last_lr() raised on 4 rows (first: row 0): RuntimeError: no record kept."
+    )
+    assert "get_lr_error" not in report.row_kinds(0)
