@@ -11,7 +11,7 @@ from . import catalog
 from .catalog import ClassInfo
 from .errors import ExprError, Problem, SpecError, did_you_mean
 from .expr import compile_expr
-from .formats import hf
+from .providers import provider
 from .spec import SchedulerSpec, Spec, describe, iter_schedulers
 
 DEFAULT_MAX_ROWS = 20_000_000
@@ -138,8 +138,9 @@ def build(plan: Plan) -> Built:
 def _build_scheduler(plan: Plan, node: SchedulerSpec, optimizer: Any) -> Any:
     from .errors import ExprEvalError
 
-    if hf.is_hf_type(node.type):
-        return hf.build_node(plan.spec, node, optimizer)
+    external = provider(node.type)
+    if external is not None:
+        return external.build_node(plan.spec, node, optimizer)
     info = catalog.find("scheduler", node.type, catalog.schedulers())
     kwargs = {k: _compile_value(info, k, v) for k, v in node.kwargs.items()}
     kwargs.update(plan.filled.get(node.key, {}))
@@ -172,8 +173,10 @@ def _check_scheduler(
 ) -> ClassInfo | None:
     if not node.type:
         return None  # spec.parse already reported the missing type
-    if hf.is_hf_type(node.type):
-        return hf.check_node(spec, node, problems)
+    external = provider(node.type)
+    if external is not None:
+        info: ClassInfo | None = external.check_node(spec, node, problems)
+        return info
     try:
         info = catalog.find("scheduler", node.type, table)
     except KeyError as exc:
