@@ -122,7 +122,8 @@ def _parse_data(
     after = [a for a in sets if a.strip().startswith("run.")]
     original_overridden = _apply(data, before) if isinstance(data, dict) else {}
     horizon = formats.Horizon(options.epochs, options.iters, options.step)
-    ctx = formats.Ctx(source.label, lines, original_overridden, horizon)
+    file = source.path if source.kind == "file" else None
+    ctx = formats.Ctx(source.label, lines, original_overridden, horizon, file, source.tree())
     native = formats.convert(fmt, data, ctx, source.stem)
     run = native.setdefault("run", {})
     flags = {"epochs": options.epochs, "step": options.step}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from ..errors import Problem, SpecError, did_you_mean
@@ -44,6 +45,8 @@ class Ctx:
     lines: dict[str, int]
     overridden: dict[str, str]
     horizon: Horizon
+    file: Path | None = None  # the config file, when there is one (Hydra composes beside it)
+    tree: Path | None = None  # the project tree every file a config names must stay in
     origin: dict[str, str] = field(default_factory=dict)  # native key -> the user's key
     notes: list[str] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
