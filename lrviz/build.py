@@ -13,6 +13,7 @@ from .errors import ExprError, Problem, SpecError, did_you_mean
 from .expr import compile_expr
 from .providers import provider
 from .spec import SchedulerSpec, Spec, describe, iter_schedulers
+from .stepping import Cadence
 
 DEFAULT_MAX_ROWS = 20_000_000
 BYTES_PER_VALUE = 8 * 2  # float64 lr + float64 momentum per row and group
@@ -26,7 +27,7 @@ class Plan:
     scheduler_class: str
     epochs: int
     iters_per_epoch: int
-    step_mode: str
+    step_mode: str  # epoch, batch, fractional, or "mixed" for a list of several intervals
     order: str
     rows: int
     metrics: tuple[float, ...] | None
@@ -34,6 +35,28 @@ class Plan:
     notes: tuple[str, ...] = ()
     # A user's own `optimizer -> scheduler` function (Python API); None: build from the spec.
     factory: Callable[[Any], Any] | None = None
+    cadences: tuple[Cadence, ...] = ()  # one per independently stepped scheduler
+
+    @property
+    def member_cadences(self) -> tuple[Cadence, ...]:
+        """How the loop steps each scheduler (a single scheduler: the run's step mode)."""
+        return self.cadences or (Cadence(self.step_mode, 1, self.metrics is not None),)
+
+
+class SchedulerList:
+    """The members of a scheduler list: independent schedulers on one optimizer (SPEC 1)."""
+
+    def __init__(self, schedulers: list[Any]) -> None:
+        self.schedulers = schedulers
+
+    def state_dict(self) -> dict[str, Any]:
+        """Each member's state, in list order."""
+        return {"schedulers": [s.state_dict() for s in self.schedulers]}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore each member from state_dict() output."""
+        for sched, sub in zip(self.schedulers, state["schedulers"], strict=True):
+            sched.load_state_dict(sub)
 
 
 @dataclass
@@ -41,8 +64,15 @@ class Built:
     """A fresh dummy optimizer and the scheduler driving it."""
 
     optimizer: Any
-    scheduler: Any
+    scheduler: Any  # a torch scheduler, or a SchedulerList
     momentum_keys: list[str | None]  # per group: "momentum", "betas" or None
+
+    @property
+    def members(self) -> list[Any]:
+        """The independently stepped schedulers, in the order the loop steps them."""
+        if isinstance(self.scheduler, SchedulerList):
+            return self.scheduler.schedulers
+        return [self.scheduler]
 
 
 def plan(spec: Spec, *, max_rows: int = DEFAULT_MAX_ROWS, streaming: bool = False) -> Plan:
@@ -56,32 +86,37 @@ def plan(spec: Spec, *, max_rows: int = DEFAULT_MAX_ROWS, streaming: bool = Fals
             infos[node.key] = info
     _check_optimizer(spec, problems)
 
-    root = infos.get(spec.scheduler.key)
     run = spec.run
-    per_batch = any(i.name in catalog.PER_BATCH for i in infos.values())
-    step_mode = run.step or ("batch" if per_batch else "epoch")
-    rows = run.epochs if step_mode == "epoch" else run.epochs * run.iters_per_epoch
+    rows = run.epochs * run.iters_per_epoch  # a row is one optimizer step, whatever the mode
     if run.steps is not None:
         if run.steps > rows:
-            problems.append(spec.problem("run.steps", _steps_too_many(spec, step_mode, rows)))
+            problems.append(spec.problem("run.steps", _steps_too_many(spec, rows)))
         rows = min(rows, run.steps)
+    members = spec.scheduler.members
+    step_mode, cadences = _cadences(spec, members, infos, problems)
+    first = run.order == "scheduler_first"
+    steps = {
+        m.key: c.total(rows, run.iters_per_epoch, first)
+        for m, c in zip(members, cadences, strict=True)
+    }
     notes: list[str] = list(spec.notes)
     filled: dict[str, dict[str, Any]] = {}
 
-    if root is not None:
-        _check_run(spec, root, infos, step_mode, rows, problems)
-    for key, info in infos.items():
-        node = next(n for n in iter_schedulers(spec.scheduler) if n.key == key)
-        if info.name == "OneCycleLR" and not {"total_steps", "epochs", "steps_per_epoch"} & set(
-            node.kwargs
-        ):
-            filled[key] = {"total_steps": rows}
-            notes.append(
-                f"{key}: OneCycleLR total_steps filled with {rows:,} "
-                f"(the number of scheduler steps in this run)"
-            )
+    _check_run(spec, members, infos, step_mode, steps, problems)
+    for member in members:
+        for node in iter_schedulers(member):
+            info = infos.get(node.key)
+            if info is None or info.name != "OneCycleLR":
+                continue
+            if not {"total_steps", "epochs", "steps_per_epoch"} & set(node.kwargs):
+                total = steps[member.key]
+                filled[node.key] = {"total_steps": total}
+                notes.append(
+                    f"{node.key}: OneCycleLR total_steps filled with {total:,} "
+                    f"(the number of scheduler steps in this run)"
+                )
     if rows > max_rows:
-        problems.append(spec.problem("run.epochs", _too_big(spec, step_mode, rows, max_rows)))
+        problems.append(spec.problem("run.epochs", _too_big(spec, rows, max_rows)))
     elif not streaming:  # a streamed run holds one chunk at a time, whatever its length
         need = rows * len(spec.groups) * BYTES_PER_VALUE
         avail = _available_memory()
@@ -96,11 +131,11 @@ def plan(spec: Spec, *, max_rows: int = DEFAULT_MAX_ROWS, streaming: bool = Fals
             )
     if problems:
         raise SpecError(_dedupe(problems))
-    assert root is not None
+    names = [infos[m.key].name for m in members]
     metrics = tuple(run.metrics) if run.metrics is not None else None
     return Plan(
         spec,
-        root.name,
+        " + ".join(names),
         run.epochs,
         run.iters_per_epoch,
         step_mode,
@@ -109,7 +144,56 @@ def plan(spec: Spec, *, max_rows: int = DEFAULT_MAX_ROWS, streaming: bool = Fals
         metrics,
         filled,
         tuple(notes),
+        cadences=tuple(cadences) if spec.scheduler.is_list else (),
     )
+
+
+def _natural_step(node: SchedulerSpec, infos: dict[str, ClassInfo]) -> str:
+    """batch for CyclicLR/OneCycleLR (or a composite holding one), epoch otherwise."""
+    per_batch = any(
+        infos[n.key].name in catalog.PER_BATCH for n in iter_schedulers(node) if n.key in infos
+    )
+    return "batch" if per_batch else "epoch"
+
+
+def _cadences(
+    spec: Spec,
+    members: list[SchedulerSpec],
+    infos: dict[str, ClassInfo],
+    problems: list[Problem],
+) -> tuple[str, list[Cadence]]:
+    """The run's step mode and how each member is stepped (SPEC section 2)."""
+    run = spec.run
+    metric = [bool(infos.get(m.key) and infos[m.key].metric_driven) for m in members]
+    if not spec.scheduler.is_list:
+        mode = run.step or _natural_step(members[0], infos)
+        return mode, [Cadence(mode, 1, metric[0])]
+    if run.step is not None:
+        problems.append(
+            spec.problem(
+                "run.step",
+                "run.step does not apply to a scheduler list: give each member its own "
+                "step: batch or step: epoch",
+            )
+        )
+    if run.order == "scheduler_first":
+        problems.append(
+            spec.problem(
+                "run.order",
+                "a scheduler list is stepped after each batch and epoch, as Lightning and "
+                "mmengine do: use optimizer_first",
+            )
+        )
+    if sum(metric) > 1:
+        problems.append(
+            spec.problem("scheduler", "run.metrics can feed only one metric-driven member")
+        )
+    cadences = [
+        Cadence(m.interval or _natural_step(m, infos), m.frequency, is_metric)
+        for m, is_metric in zip(members, metric, strict=True)
+    ]
+    modes = {c.mode for c in cadences}
+    return (modes.pop() if len(modes) == 1 else "mixed"), cadences
 
 
 def build(plan: Plan) -> Built:
@@ -127,6 +211,10 @@ def build(plan: Plan) -> Built:
         ) from exc
     if plan.factory is not None:  # the Python API: a user-supplied scheduler factory
         scheduler = plan.factory(optimizer)
+    elif spec.scheduler.is_list:  # built in list order, each on the same optimizer
+        scheduler = SchedulerList(
+            [_build_scheduler(plan, m, optimizer) for m in spec.scheduler.members]
+        )
     else:
         scheduler = _build_scheduler(plan, spec.scheduler, optimizer)
     keys: list[str | None] = []
@@ -311,10 +399,10 @@ def _check_optimizer(spec: Spec, problems: list[Problem]) -> None:
 
 def _check_run(
     spec: Spec,
-    root: ClassInfo,
+    members: list[SchedulerSpec],
     infos: dict[str, ClassInfo],
     step_mode: str,
-    rows: int,
+    steps: dict[str, int],
     problems: list[Problem],
 ) -> None:
     run = spec.run
@@ -331,62 +419,65 @@ def _check_run(
                     f"use epoch or batch",
                 )
             )
-    if root.metric_driven:
-        if run.order == "scheduler_first":
-            problems.append(
-                spec.problem(
-                    "run.order",
-                    f"{root.name} steps on a metric, and no "
-                    f"metric exists before the first row; use optimizer_first",
-                )
-            )
-        if run.metrics is None:
-            if "run.metrics" not in spec.lines:
-                problems.append(
-                    spec.problem(
-                        "run",
-                        f"{root.name} needs run.metrics: one value "
-                        f"per scheduler step ({rows:,} here)",
-                    )
-                )
-        elif len(run.metrics) < rows:
+    driven = [m for m in members if m.key in infos and infos[m.key].metric_driven]
+    if not driven:
+        if run.metrics is not None and all(m.key in infos for m in members):
+            names = " + ".join(infos[m.key].name for m in members)
             problems.append(
                 spec.problem(
                     "run.metrics",
-                    f"{len(run.metrics):,} values for "
-                    f"{rows:,} scheduler steps; {root.name} needs one "
-                    f"per step ({rows:,})",
+                    f"only a metric-driven scheduler such as "
+                    f"ReduceLROnPlateau reads metrics, not {names}",
                 )
             )
-    elif run.metrics is not None:
+        return
+    member = driven[0]
+    name, needed = infos[member.key].name, steps[member.key]
+    if run.order == "scheduler_first":
+        problems.append(
+            spec.problem(
+                "run.order",
+                f"{name} steps on a metric, and no "
+                f"metric exists before the first row; use optimizer_first",
+            )
+        )
+    if run.metrics is None:
+        if "run.metrics" not in spec.lines:
+            problems.append(
+                spec.problem(
+                    "run",
+                    f"{name} needs run.metrics: one value per scheduler step ({needed:,} here)",
+                )
+            )
+    elif len(run.metrics) < needed:
         problems.append(
             spec.problem(
                 "run.metrics",
-                f"only a metric-driven scheduler such as "
-                f"ReduceLROnPlateau reads metrics, not {root.name}",
+                f"{len(run.metrics):,} values for "
+                f"{needed:,} scheduler steps; {name} needs one "
+                f"per step ({needed:,})",
             )
         )
 
 
-def _steps_too_many(spec: Spec, step_mode: str, rows: int) -> str:
-    shape = (
-        f"{spec.run.epochs:,} epochs, step: epoch"
-        if step_mode == "epoch"
-        else f"{spec.run.epochs:,} epochs × {spec.run.iters_per_epoch:,} iters"
-    )
+def _shape(spec: Spec) -> str:
+    """The run's length in words: '40 epochs' or '40 epochs × 100 iters'."""
+    run = spec.run
+    if run.iters_per_epoch == 1:
+        return f"{run.epochs:,} epochs"
+    return f"{run.epochs:,} epochs × {run.iters_per_epoch:,} iters"
+
+
+def _steps_too_many(spec: Spec, rows: int) -> str:
     return (
-        f"{spec.run.steps:,} steps, but the run has only {rows:,} rows ({shape}); raise run.epochs"
+        f"{spec.run.steps:,} steps, but the run has only {rows:,} rows ({_shape(spec)}); "
+        f"raise run.epochs"
     )
 
 
-def _too_big(spec: Spec, step_mode: str, rows: int, max_rows: int) -> str:
-    shape = (
-        f"{spec.run.epochs:,} epochs"
-        if step_mode == "epoch"
-        else f"{spec.run.epochs:,} epochs × {spec.run.iters_per_epoch:,} iters"
-    )
+def _too_big(spec: Spec, rows: int, max_rows: int) -> str:
     return (
-        f"the run has {rows:,} rows ({shape}), more than the limit of {max_rows:,}; "
+        f"the run has {rows:,} rows ({_shape(spec)}), more than the limit of {max_rows:,}; "
         f"raise it with --max-rows {rows}"
     )
 

@@ -29,7 +29,7 @@ def find_events(plan: Plan, trace: Trace) -> dict[str, list[int]]:
     phases = _phases(plan, trace.scheduler, trace.rows)
     if trace.scheduler == "SequentialLR":
         milestones = _int_list(root.kwargs.get("milestones"))
-        rows = milestone_rows(milestones, plan.order)
+        rows = milestone_rows(milestones, plan.order, _counts(plan, trace.rows))
         events["milestone"] = [r for r in rows if 0 <= r < trace.rows]
     restarts: list[int] = []
     for node, start, stop in phases:
@@ -47,19 +47,26 @@ def find_events(plan: Plan, trace: Trace) -> dict[str, list[int]]:
     return {kind: events[kind] for kind in KINDS if events.get(kind)}
 
 
-def milestone_rows(milestones: list[int], order: str) -> list[int]:
+def milestone_rows(
+    milestones: list[int], order: str, counts: np.ndarray | None = None
+) -> list[int]:
     """The rows where a SequentialLR switches to another child (its first row there)."""
-    return sorted({row for row, _ in _switches(milestones, order)})
+    return sorted({row for row, _ in _switches(milestones, order, counts)})
 
 
-def _switches(milestones: list[int], order: str) -> list[tuple[int, int]]:
+def _switches(
+    milestones: list[int], order: str, counts: np.ndarray | None = None
+) -> list[tuple[int, int]]:
     """(first row, child index) for each milestone at which torch switches children.
 
-    Milestones count scheduler.step() calls. With optimizer_first, row k is read after k
-    calls; with scheduler_first, after k + 1 calls. torch looks the child up with
+    Milestones count scheduler.step() calls; `counts` is the calls made before each row's lr
+    is read (lrviz.stepping); without it, one call per row: with optimizer_first row k is
+    read after k calls, with scheduler_first after k + 1. torch looks the child up with
     bisect_right over the list as given, so an unsorted list skips phases here as it does
     in torch.
     """
+    import numpy as np
+
     shift = 1 if order == "scheduler_first" else 0
     out = []
     for m in sorted(set(milestones)):
@@ -67,7 +74,8 @@ def _switches(milestones: list[int], order: str) -> list[tuple[int, int]]:
             continue  # step() raises last_epoch to 1 before it looks: 0 never switches
         idx = bisect_right(milestones, m)
         if idx > 0 and milestones[idx - 1] == m:
-            out.append((m - shift, idx))
+            row = m - shift if counts is None else int(np.searchsorted(counts, m, side="left"))
+            out.append((row, idx))
     return out
 
 
@@ -76,13 +84,19 @@ def _phases(plan: Plan, root_class: str, n: int) -> list[tuple[SchedulerSpec, in
     root = plan.spec.scheduler
     if root_class != "SequentialLR" or not root.children:
         return [(root, 0, n)]
-    switches = _switches(_int_list(root.kwargs.get("milestones")), plan.order)
+    switches = _switches(_int_list(root.kwargs.get("milestones")), plan.order, _counts(plan, n))
     starts = [(0, 0)] + [(max(0, min(r, n)), i) for r, i in switches]
     phases = []
     for (start, child), (stop, _) in zip(starts, [*starts[1:], (n, -1)], strict=True):
         if child < len(root.children) and stop > start:
             phases.append((root.children[child], start, stop))
     return phases
+
+
+def _counts(plan: Plan, rows: int) -> np.ndarray:
+    """The top scheduler's step count when each row's lr is read."""
+    first = plan.order == "scheduler_first"
+    return plan.member_cadences[0].counts(rows, plan.iters_per_epoch, first)
 
 
 def _rises(lr: np.ndarray, start: int, stop: int) -> list[int]:

@@ -7,8 +7,9 @@ from array import array
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from .build import Built, Plan, build
+from .build import Built, Plan, SchedulerList, build
 from .markers import find_events
+from .stepping import step_calls
 from .trace import Failure, Trace, WarningRecord
 
 DEFAULT_CHUNK_ROWS = 100_000  # rows per chunk when streaming: ~3 MB per group, any run length
@@ -64,6 +65,9 @@ def _segments(
 
     def segment(start: int, done: int) -> Trace:
         rows = done - start
+        scheduler_name = plan.scheduler_class
+        if built is not None and not isinstance(built.scheduler, SchedulerList):
+            scheduler_name = type(built.scheduler).__name__
         lr = np.frombuffer(lr_buf, dtype=np.float64).reshape(size, groups)[:rows]
         mom = np.frombuffer(mom_buf, dtype=np.float64).reshape(size, groups)[:rows]
         kinds: list[str | None] = built.momentum_keys if built else [None] * groups
@@ -72,7 +76,7 @@ def _segments(
                 mom[:, g] = np.nan
         return Trace(
             name=spec.name,
-            scheduler=type(built.scheduler).__name__ if built else plan.scheduler_class,
+            scheduler=scheduler_name,
             step_mode=plan.step_mode,
             order=plan.order,
             epochs=plan.epochs,
@@ -130,29 +134,20 @@ def _loop(
     on_row: Callable[[Built, int], None] | None,
 ) -> tuple[int, Failure | None]:
     """The hot loop over rows [start, stop); returns (rows produced so far, failure or None)."""
-    optimizer, scheduler = built.optimizer, built.scheduler
+    optimizer = built.optimizer
     pgs = optimizer.param_groups
     n_groups = len(pgs)
     kinds = built.momentum_keys
-    step = scheduler.step
-    iters, mode, metrics = plan.iters_per_epoch, plan.step_mode, plan.metrics
     scheduler_first = plan.order == "scheduler_first"
+    # The scheduler.step() calls a training loop makes around row k (SPEC section 2).
+    before, after = loop_calls(plan, built)
     record_mom = any(kinds)
-
-    def advance(k: int) -> None:
-        # The scheduler.step() call a training loop makes for row k (SPEC section 2).
-        if metrics is not None:
-            step(metrics[k])
-        elif mode == "fractional":
-            step(k // iters + (k % iters) / iters)
-        else:
-            step()
 
     k = start
     try:
         for k in range(start, stop):
             if scheduler_first:
-                advance(k)
+                before(k)
                 if caught:
                     harvest(k)
             base = (k - start) * n_groups
@@ -172,7 +167,7 @@ def _loop(
             if on_row is not None:
                 on_row(built, k)
             if not scheduler_first:
-                advance(k)
+                after(k)
                 if caught:
                     harvest(k + 1)
     except Exception as exc:
@@ -180,6 +175,17 @@ def _loop(
         harvest(failed_row)
         return failed_row, Failure(failed_row, _message(exc))
     return stop, None
+
+
+def loop_calls(plan: Plan, built: Built) -> tuple[Callable[[int], None], Callable[[int], None]]:
+    """(before(k), after(k)): every scheduler.step() the plan's loop makes around row k."""
+    return step_calls(
+        built.members,
+        plan.member_cadences,
+        plan.iters_per_epoch,
+        plan.metrics,
+        plan.order == "scheduler_first",
+    )
 
 
 def _optimizer_step(optimizer: Any) -> None:

@@ -83,6 +83,15 @@ class SchedulerSpec:
     kwargs: dict[str, Any]
     children: list[SchedulerSpec]
     key: str  # key path, e.g. "scheduler" or "scheduler.schedulers[1]"
+    # A member of a scheduler list (SPEC section 1): its own interval and frequency.
+    interval: str | None = None  # "batch" or "epoch"; None: the scheduler's natural one
+    frequency: int = 1
+    is_list: bool = False  # the root of a scheduler list: no type, its children are members
+
+    @property
+    def members(self) -> list[SchedulerSpec]:
+        """The independently stepped schedulers: a list's members, or this one scheduler."""
+        return self.children if self.is_list else [self]
 
 
 @dataclass
@@ -327,6 +336,8 @@ def parse(
             "scheduler", "missing: every spec needs a scheduler, e.g. {type: StepLR, step_size: 30}"
         )
         scheduler = SchedulerSpec("", {}, [], "scheduler")
+    elif isinstance(sched_raw, list):
+        scheduler = _scheduler_list(ctx, sched_raw, "scheduler")
     else:
         scheduler = _scheduler(ctx, sched_raw, "scheduler")
 
@@ -358,10 +369,49 @@ def parse(
 
 
 def iter_schedulers(root: SchedulerSpec) -> Iterator[SchedulerSpec]:
-    """The scheduler and all its inline children, depth first."""
-    yield root
+    """Every scheduler and all its inline children, depth first (a list's root is no scheduler)."""
+    if not root.is_list:
+        yield root
     for child in root.children:
         yield from iter_schedulers(child)
+
+
+MEMBER_KEYS = ("step", "frequency")  # a list member's own keys; the rest go to the constructor
+MEMBER_STEPS = ("batch", "epoch")
+
+
+def _scheduler_list(ctx: _Ctx, raw: list[Any], key: str) -> SchedulerSpec:
+    """A `scheduler:` list: independent schedulers on one optimizer, each at its own interval."""
+    if not raw:
+        ctx.add(key, "expected a scheduler or a non-empty list of schedulers, got an empty list")
+        return SchedulerSpec("", {}, [], key, is_list=True)
+    members = []
+    for i, item in enumerate(raw):
+        sub = _child(key, i)
+        member = _scheduler(ctx, item, sub)
+        if isinstance(item, dict):
+            member.kwargs = {k: v for k, v in member.kwargs.items() if k not in MEMBER_KEYS}
+            step = item.get("step")
+            if step is not None:
+                if step not in MEMBER_STEPS:
+                    hint = did_you_mean(str(step), MEMBER_STEPS) if isinstance(step, str) else ""
+                    ctx.add(
+                        _child(sub, "step"),
+                        f"expected batch or epoch, got {_kind(step)}{hint} (a list member steps "
+                        f"after each batch or after each epoch)",
+                    )
+                else:
+                    member.interval = str(step)
+            frequency = item.get("frequency", 1)
+            if isinstance(frequency, bool) or not isinstance(frequency, int) or frequency < 1:
+                ctx.add(
+                    _child(sub, "frequency"),
+                    f"expected a whole number of at least 1, got {_kind(frequency)}",
+                )
+            else:
+                member.frequency = frequency
+        members.append(member)
+    return SchedulerSpec("", {}, members, key, is_list=True)
 
 
 def _scheduler(ctx: _Ctx, raw: Any, key: str, depth: int = 0) -> SchedulerSpec:
@@ -407,8 +457,7 @@ def _run(ctx: _Ctx, raw: Any, base_dir: Path | None, root: Path | None) -> RunSp
     order = ctx.choice(raw, "order", ORDERS) or "optimizer_first"
     metrics = _metrics(ctx, raw.get("metrics"), base_dir, root) if "metrics" in raw else None
     if epochs is None and steps is not None:
-        # Enough epochs to hold the steps (one row per epoch when step: epoch).
-        epochs = steps if step == "epoch" else -(-steps // (iters or 1))
+        epochs = -(-steps // (iters or 1))  # enough epochs to hold the rows (optimizer steps)
     return RunSpec(epochs or 1, iters or 1, step, order, metrics, steps)
 
 

@@ -68,7 +68,8 @@ class Trace:
 
     @property
     def per_batch(self) -> bool:
-        return self.step_mode != "epoch"
+        """Whether rows are batches (several per epoch), with iter and x columns."""
+        return self.step_mode != "epoch" or self.iters_per_epoch > 1
 
     def positions(self, start: int = 0, stop: int | None = None) -> tuple[np.ndarray, ...]:
         """(step, epoch, iter, x) for rows [start, stop); x = e + i / iters, as in the loop."""

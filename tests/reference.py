@@ -64,29 +64,35 @@ def _scheduler(node: dict, optimizer: Any, rows: int) -> Any:
 
 
 def reference_rows(data: dict, epochs: int, iters: int, mode: str, order: str = "optimizer_first"):
-    """(lr rows, momentum rows, error step or None) from the textbook loop."""
+    """(lr rows, momentum rows, error step or None) from the textbook loop.
+
+    Written as nested epoch/batch loops, the way SPEC section 2 and training code write them:
+    in epoch mode the scheduler steps after the epoch's last batch (scheduler_first: before
+    its first), and every batch is a row.
+    """
     opt = dict(data.get("optimizer") or {})
     opt_cls = _find(torch.optim, opt.pop("type", "SGD"))
     opt.setdefault("lr", 0.1)
     groups = [{k: v for k, v in g.items() if k != "name"} for g in data.get("param_groups") or [{}]]
     params = [{"params": [torch.zeros(1, requires_grad=True)], **g} for g in groups]
-    rows = epochs if mode == "epoch" else epochs * iters
+    steps = epochs if mode == "epoch" else epochs * iters  # scheduler steps in the run
     metrics = (data.get("run") or {}).get("metrics")
     lrs: list[list[float]] = []
     moms: list[list[float | None]] = []
+    taken = [0]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         optimizer = opt_cls(params, **opt)
-        scheduler = _scheduler(data["scheduler"], optimizer, rows)
+        scheduler = _scheduler(data["scheduler"], optimizer, steps)
 
-        def sched_step(k: int) -> None:
+        def sched_step(e: int, i: int) -> None:
             if metrics is not None:
-                scheduler.step(metrics[k])
+                scheduler.step(metrics[taken[0]])
             elif mode == "fractional":
-                e, i = divmod(k, iters)
                 scheduler.step(e + i / iters)
             else:
                 scheduler.step()
+            taken[0] += 1
 
         def record() -> None:
             lrs.append([g["lr"] for g in optimizer.param_groups])
@@ -97,14 +103,17 @@ def reference_rows(data: dict, epochs: int, iters: int, mode: str, order: str = 
                 ]
             )
 
-        for k in range(rows):
-            try:
-                if order == "scheduler_first":
-                    sched_step(k)
-                record()
-                optimizer.step()
-                if order == "optimizer_first":
-                    sched_step(k)
-            except Exception:
-                return lrs, moms, (k if order == "scheduler_first" else k + 1)
+        first = order == "scheduler_first"
+        for e in range(epochs):
+            for i in range(iters):
+                k = e * iters + i
+                try:
+                    if first and (mode != "epoch" or i == 0):
+                        sched_step(e, i)
+                    record()
+                    optimizer.step()
+                    if not first and (mode != "epoch" or i == iters - 1):
+                        sched_step(e, i)
+                except Exception:
+                    return lrs, moms, (k if first else k + 1)
     return lrs, moms, None

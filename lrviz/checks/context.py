@@ -16,6 +16,7 @@ from .. import catalog
 from ..build import Plan
 from ..catalog import ClassInfo
 from ..spec import SchedulerSpec, Spec
+from ..stepping import Cadence
 from ..trace import Trace
 from . import registry
 from .model import Finding
@@ -109,33 +110,22 @@ class Ctx:
 
     def replan(self, epochs: int) -> Plan:
         """The same plan with another run length (for rules that ask torch about a longer run)."""
-        rows = epochs if self.plan.step_mode == "epoch" else epochs * self.plan.iters_per_epoch
-        return replace(self.plan, epochs=epochs, rows=rows)
+        return replace(self.plan, epochs=epochs, rows=epochs * self.plan.iters_per_epoch)
 
 
 def make_ctx(plan: Plan, trace: Trace) -> Ctx:
     """Map every scheduler node to the rows it drives and its step count on each."""
-    root_count = counts_for(plan, trace.rows)
-    ctx = Ctx(plan, trace, root_count)
-    _add_node(ctx, plan.spec.scheduler, None, 0, 0.0, _all(trace.rows), root_count)
+    counts = [counts_for(plan, trace.rows, c) for c in plan.member_cadences]
+    ctx = Ctx(plan, trace, counts[0])
+    for member, count in zip(plan.spec.scheduler.members, counts, strict=True):
+        _add_node(ctx, member, None, 0, 0.0, _all(trace.rows), count)
     return ctx
 
 
-def counts_for(plan: Plan, rows: int) -> np.ndarray:
-    """The root scheduler's count at each row, for the loop of SPEC section 2."""
-    import numpy as np
-
-    k = np.arange(rows, dtype=np.float64)
-    first = plan.order == "scheduler_first"
-    if plan.step_mode != "fractional":
-        return k + 1 if first else k
-    x = np.floor_divide(k, plan.iters_per_epoch) + np.mod(k, plan.iters_per_epoch) / float(
-        plan.iters_per_epoch
-    )
-    if first:
-        return x  # step(x) runs just before row x reads the lr
-    # optimizer_first: row k uses the lr set by step(x of row k-1); row 0 the constructor's
-    return np.concatenate(([0.0], x[:-1])) if rows else x
+def counts_for(plan: Plan, rows: int, cadence: Cadence | None = None) -> np.ndarray:
+    """A top scheduler's step count at each row, for the loop of SPEC section 2."""
+    cadence = cadence or plan.member_cadences[0]
+    return cadence.counts(rows, plan.iters_per_epoch, plan.order == "scheduler_first")
 
 
 def _all(rows: int) -> np.ndarray:

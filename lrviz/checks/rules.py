@@ -313,7 +313,7 @@ def cawr_mid_cycle(ctx: Ctx) -> Iterator[Finding]:
             continue
         # In the documented fractional loop a restart shows one row late (SPEC section 2).
         lag = int(plan.step_mode == "fractional" and plan.order == "optimizer_first")
-        per_epoch = 1 if plan.step_mode == "epoch" else plan.iters_per_epoch
+        per_epoch = plan.iters_per_epoch  # rows per epoch, whatever the step mode
         later = _longer_run_restarts(ctx, node)
         if trace.rows + lag in later:
             continue  # ends on a boundary; the last row is just a coarse sample of the cycle
@@ -358,7 +358,7 @@ def _longer_run_restarts(ctx: Ctx, node: Node) -> list[int]:
     from ..simulation import run
 
     plan = ctx.plan
-    per_epoch = 1 if plan.step_mode == "epoch" else plan.iters_per_epoch
+    per_epoch = plan.iters_per_epoch  # rows per epoch, whatever the step mode
     t_mult = _num(node.arg("T_mult")) or 1.0
     epochs = plan.epochs * max(2, int(t_mult) + 1) + 1
     epochs = max(plan.epochs + 1, min(epochs, EXTEND_MAX_ROWS // per_epoch))

@@ -11,6 +11,7 @@ from .. import catalog
 from ..errors import UsageError
 from ..expr import to_python_source
 from ..spec import SchedulerSpec
+from ..stepping import Cadence
 
 if TYPE_CHECKING:
     from ..build import Plan
@@ -104,10 +105,12 @@ def generate(plan: Plan, momentum_keys: list[str | None]) -> str:
     args = [_opt_groups(w, spec.groups, spec.group_names)]
     args += [f"{k}={w.literal(v)}" for k, v in spec.optimizer_kwargs.items()]
     w.call("optimizer", f"torch.optim.{opt_info.name}", args)
-    root = _scheduler(w, plan, spec.scheduler, "scheduler")
-    assert root == "scheduler"
+    if spec.scheduler.is_list:  # independent schedulers, built in list order
+        names = [_scheduler(w, plan, m) for m in spec.scheduler.members]
+    else:
+        names = [_scheduler(w, plan, spec.scheduler, "scheduler")]
     body.append("")
-    body.extend(_loop(w, plan, momentum_keys))
+    body.extend(_loop(w, plan, momentum_keys, names))
     head = _header(plan, w.needs_math)
     if w.functions:
         head += ["", *w.functions]
@@ -202,9 +205,11 @@ def _record(momentum_keys: list[str | None]) -> list[str]:
     return lines
 
 
-def _loop(w: _Writer, plan: Plan, momentum_keys: list[str | None]) -> list[str]:
+def _loop(w: _Writer, plan: Plan, momentum_keys: list[str | None], names: list[str]) -> list[str]:
+    """The training loop of SPEC section 2, stepping each scheduler at its cadence."""
     out: list[str] = []
-    per_batch = plan.step_mode != "epoch"
+    cadences = plan.member_cadences
+    per_batch = plan.step_mode != "epoch" or plan.iters_per_epoch > 1
     if plan.metrics is not None:
         out.extend(_metrics(w, plan.metrics))
     if per_batch:
@@ -219,30 +224,57 @@ def _loop(w: _Writer, plan: Plan, momentum_keys: list[str | None]) -> list[str]:
         if has_mom
         else "lrs = []  # per optimizer step, one value per param group"
     )
+    first = plan.order == "scheduler_first"
+    batch_steps = [
+        _step_line(name, c, per_batch)
+        for name, c in zip(names, cadences, strict=True)
+        if c.mode != "epoch" or not per_batch
+    ]
+    epoch_steps = [
+        _step_line(name, c, per_batch)
+        for name, c in zip(names, cadences, strict=True)
+        if c.mode == "epoch" and per_batch
+    ]
     out.append("for epoch in range(epochs):")
     indent = "    "
+    if first:
+        out.extend("    " + line for line in epoch_steps)  # at the top of the epoch
     if per_batch:
         out.append("    for i in range(iters):")
         indent = "        "
-    index = "epoch * iters + i" if per_batch else "epoch"
-    if plan.metrics is not None:
-        step = f"scheduler.step(metrics[{index}])  # the validation metric of this step"
-    elif plan.step_mode == "fractional":
-        step = "scheduler.step(epoch + i / iters)"
-    else:
-        step = "scheduler.step()"
     out.append(f"{indent}optimizer.zero_grad()")
     out.append(f"{indent}# loss = criterion(model(inputs), targets); loss.backward()")
-    if plan.order == "scheduler_first":
-        out.append(f"{indent}{step}")
+    if first:
+        out.extend(indent + line for line in batch_steps)
     out.extend(indent + line for line in _record(momentum_keys))
     if plan.spec.optimizer_type.lower() == "lbfgs":
         out.append(f"{indent}optimizer.step(lambda: torch.zeros(()))  # LBFGS needs a closure")
     else:
         out.append(f"{indent}optimizer.step()")
-    if plan.order != "scheduler_first":
-        out.append(f"{indent}{step}")
+    if not first:
+        out.extend(indent + line for line in batch_steps)
+        out.extend("    " + line for line in epoch_steps)  # after the epoch's last batch
     return out
+
+
+def _step_line(name: str, cadence: Cadence, per_batch: bool) -> str:
+    """`name.step(...)` as the loop calls it, with its frequency condition if any."""
+    f = cadence.frequency
+    at_epoch = cadence.mode == "epoch" and per_batch
+    if cadence.metric:
+        if not per_batch or at_epoch:
+            index = "epoch" if f == 1 else f"epoch // {f}"
+        else:
+            index = "epoch * iters + i" if f == 1 else f"epoch * (iters // {f}) + i // {f}"
+        call = f"{name}.step(metrics[{index}])  # the validation metric of this step"
+    elif cadence.mode == "fractional":
+        call = f"{name}.step(epoch + i / iters)"
+    else:
+        call = f"{name}.step()"
+    if f == 1:
+        return call
+    counter = "epoch + 1" if at_epoch or not per_batch else "i + 1"
+    return f"if ({counter}) % {f} == 0: {call}"
 
 
 def _metrics(w: _Writer, metrics: tuple[float, ...]) -> list[str]:

@@ -14,10 +14,12 @@ from typing import TYPE_CHECKING, Any
 from rich.table import Table
 from rich.text import Text
 
+from ..errors import UsageError
 from ..render.table import fmt
 from ..render.text import json_head
 from ..render.text import json_number as _json_num
 from ..render.text import number as _num
+from ..stepping import fractional_epoch
 from ..trace import Trace
 
 if TYPE_CHECKING:
@@ -235,8 +237,7 @@ def _next_lr(plan: Plan, built: Built, k: int) -> list[float] | None:
                     return None
                 sched.step(plan.metrics[index])
             elif plan.step_mode == "fractional":
-                iters = plan.iters_per_epoch
-                sched.step(index // iters + (index % iters) / iters)
+                sched.step(fractional_epoch(index, plan.iters_per_epoch))
             else:
                 sched.step()
             return [float(g["lr"]) for g in optimizer.param_groups]
@@ -253,6 +254,11 @@ def inspect_plan(plan: Plan) -> DiffReport:
     """Run a plan exactly as `lrviz table` does, calling torch's getters between steps."""
     from ..simulation import run
 
+    if plan.cadences:
+        raise UsageError(
+            f"diff inspects one scheduler object, and {plan.spec.name} has a list of "
+            f"{len(plan.cadences)} ({plan.scheduler_class}); write one member as its own spec"
+        )
     collector = _Collector(plan)
     trace = run(plan, on_row=collector)
     return _classify(trace, collector)

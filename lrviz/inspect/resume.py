@@ -247,30 +247,24 @@ def _continue(
     bottleneck); only the first resumed row is checked on the spot, so a variant that is wrong
     from the start stops there when `full` is False.
     """
-    optimizer, scheduler = built.optimizer, built.scheduler
+    from ..simulation import loop_calls
+
+    optimizer = built.optimizer
     groups, kinds = optimizer.param_groups, built.momentum_keys
     n_groups = len(groups)
-    iters, mode, metrics = plan.iters_per_epoch, plan.step_mode, plan.metrics
     scheduler_first = plan.order == "scheduler_first"
     lr_out: array[float] = array("d")
     mom_out: array[float] = array("d")
     record_mom = any(kinds)
     failure: tuple[int, str] | None = None
-
-    def advance(k: int) -> None:
-        # The scheduler.step() call of row k, exactly as simulate.run makes it.
-        if metrics is not None:
-            scheduler.step(metrics[k])
-        elif mode == "fractional":
-            scheduler.step(k // iters + (k % iters) / iters)
-        else:
-            scheduler.step()
+    # The scheduler.step() calls of row k, exactly as the simulation makes them.
+    before, after = loop_calls(plan, built)
 
     k = start
     try:
         for k in range(start, plan.rows):
             if scheduler_first:
-                advance(k)
+                before(k)
             for g in range(n_groups):
                 pg = groups[g]
                 lr_out.append(pg["lr"])
@@ -288,7 +282,7 @@ def _continue(
                 if not full and _first_difference(trace, start, lr_out, mom_out, n_groups):
                     break
             if not scheduler_first:
-                advance(k)
+                after(k)
     except Exception as exc:
         failure = (k if scheduler_first else k + 1, _exc_text(exc))
     return _outcome(plan, trace, variant, start, lr_out, mom_out, failure, full)

@@ -27,16 +27,27 @@ LIST_PREVIEW = 8  # list items shown in the tree before eliding
 
 
 def steps_before_row(plan: Plan, k: int) -> int:
-    """How many scheduler.step() calls precede row k's lr being read (SPEC section 2)."""
+    """The checkpoint K that row k's hook sees: K steps done, the loop resumes at row K.
+
+    With one scheduler.step() per row (SPEC section 2) K counts those calls; when the
+    scheduler steps once per epoch of several rows, or a list steps several schedulers,
+    K counts rows (optimizer steps), as a checkpoint saved mid-epoch does.
+    """
     return k if plan.order == "optimizer_first" else k + 1
+
+
+def one_step_per_row(plan: Plan) -> bool:
+    """Whether every row is followed (or preceded) by exactly one scheduler.step() call."""
+    return not plan.cadences and (plan.step_mode != "epoch" or plan.iters_per_epoch == 1)
 
 
 def check_at(plan: Plan, at: int, *, last: int, why: str) -> None:
     """Refuse a checkpoint step outside 0..last, naming the range and what K counts."""
     if not 0 <= at <= last:
+        counts = "scheduler.step() calls" if one_step_per_row(plan) else "optimizer steps (rows)"
         raise UsageError(
             f"--at {at} is out of range for {plan.spec.name}: K must be 0..{last} "
-            f"(K counts scheduler.step() calls and the run has {plan.rows:,} rows; {why})"
+            f"(K counts {counts} and the run has {plan.rows:,} rows; {why})"
         )
 
 
