@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from .. import catalog
 from ..build import Plan
 from ..catalog import ClassInfo
-from ..spec import SchedulerSpec, Spec
+from ..spec import SchedulerSpec, Spec, alias_key
 from ..stepping import Cadence
 from ..trace import Trace
 from . import registry
@@ -92,7 +92,9 @@ class Ctx:
     def finding(self, rule_id: str, key: str | None, message: str) -> Finding:
         """A finding of a rule, located at the YAML line of `key` (or its nearest ancestor)."""
         _, line = self.spec.where(key)
-        return Finding(rule_id, registry.RULES[rule_id].severity, line, key, message)
+        # A converted config (LightningCLI, hf, ...) names the user's own key, not lrviz's.
+        shown = alias_key(self.spec.aliases, key)
+        return Finding(rule_id, registry.RULES[rule_id].severity, line, shown, message)
 
     def where_row(self, k: int) -> str:
         """How a row reads in a message: 'row 30 (epoch 30)' or 'row 250 (epoch 2.5)'."""

@@ -399,3 +399,21 @@ def test_a_dict_with_a_recipe_type_runs_like_the_same_file(tmp_path: Path):
     assert from_dict.rows == 100
     assert from_dict.lr.tolist() == from_file.lr.tolist()
     assert data["scheduler"]["type"] == "warmup_cosine"  # the caller's dict is not modified
+
+
+def test_check_findings_on_a_converted_config_name_the_users_key(tmp_path: Path):
+    f = tmp_path / "cli.yaml"
+    f.write_text(
+        "trainer:\n  max_epochs: 20\n"
+        "optimizer: {class_path: torch.optim.SGD, init_args: {lr: 0.1}}\n"
+        "lr_scheduler:\n"
+        "  class_path: torch.optim.lr_scheduler.CosineAnnealingLR\n"
+        "  init_args: {T_max: 5}\n"
+    )
+    result = lrviz_cli("check", "-f", "json", str(f))
+    (finding,) = json.loads(result.stdout)["files"][0]["findings"]
+    assert (finding["id"], finding["key"], finding["line"]) == (
+        "LRV003",
+        "lr_scheduler.init_args.T_max",
+        6,
+    )
