@@ -36,21 +36,42 @@ def run_chunks(plan: Plan, chunk_rows: int = DEFAULT_CHUNK_ROWS) -> Iterator[Tra
     return _segments(plan, max(1, min(chunk_rows, plan.rows)), None)
 
 
+def run_from(plan: Plan, built: Built, start: int, stop: int | None = None) -> Trace:
+    """Rows [start, stop) of the plan's loop, driven by an existing optimizer and scheduler.
+
+    The same loop as `run`, picked up at row `start` (a resumed training script): resume
+    compares its rows with an uninterrupted run.
+    """
+    end = plan.rows if stop is None else min(stop, plan.rows)
+    (trace,) = _segments(plan, max(1, end - start), None, built=built, start=start, stop=end)
+    return trace
+
+
 def _segments(
-    plan: Plan, size: int, on_row: Callable[[Built, int], None] | None
+    plan: Plan,
+    size: int,
+    on_row: Callable[[Built, int], None] | None,
+    *,
+    built: Built | None = None,
+    start: int = 0,
+    stop: int | None = None,
 ) -> Iterator[Trace]:
-    """Run the loop in segments of `size` rows, yielding each as a Trace over shared buffers."""
+    """Run the loop in segments of `size` rows, yielding each as a Trace over shared buffers.
+
+    With `built` the loop drives that optimizer and scheduler from row `start` on (resume);
+    otherwise it builds fresh ones and starts at row 0.
+    """
     import numpy as np
     import torch
 
-    n, groups = plan.rows, len(plan.spec.groups)
+    n, groups = plan.rows if stop is None else stop, len(plan.spec.groups)
+    first_row = start
     # array * n allocates once; array("d", bytes(...)) would hold both copies for a moment
     lr_buf = array("d", [0.0]) * (size * groups)
     mom_buf = array("d", [0.0]) * (size * groups)
     caught: list[warnings.WarningMessage] = []
     seen: dict[tuple[str, str], list[int]] = {}  # (category, message) -> [first row, count]
     failure: Failure | None = None
-    built: Built | None = None
     spec = plan.spec
     version = torch.__version__.split("+")[0]
 
@@ -96,23 +117,23 @@ def _segments(
     with warnings.catch_warnings(record=True) as log:
         warnings.simplefilter("always")
         caught = log
-        try:
-            built = build(plan)
-        except Exception as exc:
-            from .errors import ExprEvalError
+        if built is None:
+            try:
+                built = build(plan)
+            except Exception as exc:
+                from .errors import ExprEvalError
 
-            if not isinstance(exc, ExprEvalError):
-                raise
-            failure = Failure(0, _message(exc))
-        harvest(0)
+                if not isinstance(exc, ExprEvalError):
+                    raise
+                failure = Failure(0, _message(exc))
+        harvest(start)
         if built is None:
             yield segment(0, 0)
             return
-        start = 0
         while True:
-            stop = min(n, start + size)
+            end = min(n, start + size)
             done, failure = _loop(
-                plan, built, start, stop, lr_buf, mom_buf, caught, harvest, on_row
+                plan, built, start, end, first_row, lr_buf, mom_buf, caught, harvest, on_row
             )
             harvest(done)
             last = failure is not None or done >= n
@@ -127,6 +148,7 @@ def _loop(
     built: Built,
     start: int,
     stop: int,
+    first_row: int,
     lr_buf: array,
     mom_buf: array,
     caught: list[Any],
@@ -160,7 +182,7 @@ def _loop(
                         mom_buf[base + g] = pg["momentum"]
                     elif kind == "betas":
                         mom_buf[base + g] = pg["betas"][0]
-            if k == 0:
+            if k == first_row:
                 # Schedulers read and write only param_groups, so one real optimizer.step()
                 # satisfies torch's order check; per-row calls would cost ~5x for nothing.
                 _optimizer_step(optimizer)

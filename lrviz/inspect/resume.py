@@ -6,7 +6,6 @@ import copy
 import io
 import math
 import warnings
-from array import array
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -241,68 +240,35 @@ def _exc_text(exc: BaseException) -> str:
 def _continue(
     plan: Plan, trace: Trace, built: Built, variant: str, start: int, full: bool
 ) -> Outcome:
-    """Run the SPEC section 2 loop from row `start` to the end; compare with the trace.
+    """Run the plan's own loop (simulation.run_from) from row `start`; compare with the trace.
 
-    Rows are recorded into flat arrays and compared at the end (the comparison is not the
-    bottleneck); only the first resumed row is checked on the spot, so a variant that is wrong
-    from the start stops there when `full` is False.
+    Only the first resumed row is checked on the spot, so a variant that is wrong from the
+    start stops there when `full` is False.
     """
-    from ..simulation import loop_calls
-
-    optimizer = built.optimizer
-    groups, kinds = optimizer.param_groups, built.momentum_keys
-    n_groups = len(groups)
-    scheduler_first = plan.order == "scheduler_first"
-    lr_out: array[float] = array("d")
-    mom_out: array[float] = array("d")
-    record_mom = any(kinds)
-    failure: tuple[int, str] | None = None
-    # The scheduler.step() calls of row k, exactly as the simulation makes them.
-    before, after = loop_calls(plan, built)
-
-    k = start
-    try:
-        for k in range(start, plan.rows):
-            if scheduler_first:
-                before(k)
-            for g in range(n_groups):
-                pg = groups[g]
-                lr_out.append(pg["lr"])
-                if record_mom:
-                    kind = kinds[g]
-                    mom_out.append(
-                        pg["momentum"]
-                        if kind == "momentum"
-                        else pg["betas"][0]
-                        if kind == "betas"
-                        else math.nan
-                    )
-            if k == start:
-                _optimizer_step(optimizer)  # the resumed loop's first optimizer.step()
-                if not full and _first_difference(trace, start, lr_out, mom_out, n_groups):
-                    break
-            if not scheduler_first:
-                after(k)
-    except Exception as exc:
-        failure = (k if scheduler_first else k + 1, _exc_text(exc))
-    return _outcome(plan, trace, variant, start, lr_out, mom_out, failure, full)
-
-
-def _first_difference(
-    trace: Trace, start: int, lr_out: array[float], mom_out: array[float], n_groups: int
-) -> Difference | None:
-    """The first recorded row that differs from the trace (value or existence)."""
     import numpy as np
 
-    rows = len(lr_out) // n_groups
-    lr = np.frombuffer(lr_out, dtype=np.float64).reshape(rows, n_groups)
+    from ..simulation import run_from
+
+    part = run_from(plan, built, start, None if full else start + 1)
+    lr, mom, error = part.lr.copy(), part.momentum.copy(), part.error
+    on_track = _first_difference(trace, start, lr, mom) is None
+    if not full and error is None and start + 1 < plan.rows and on_track:
+        rest = run_from(plan, built, start + 1)
+        lr, mom = np.concatenate([lr, rest.lr]), np.concatenate([mom, rest.momentum])
+        error = rest.error
+    failure = None if error is None else (error.step, error.message)
+    return _outcome(plan, trace, variant, start, lr, mom, failure, full)
+
+
+def _first_difference(trace: Trace, start: int, lr: Any, mom: Any) -> Difference | None:
+    """The first resumed row that differs from the trace (value or existence)."""
+    import numpy as np
+
+    rows = lr.shape[0]
     have = min(rows, trace.rows - start)
     want_lr = trace.lr[start : start + have]
     bad = ~_same_array(lr[:have], want_lr)
-    mom_bad = np.zeros_like(bad)
-    if len(mom_out):
-        mom = np.frombuffer(mom_out, dtype=np.float64).reshape(rows, n_groups)
-        mom_bad = ~_same_array(mom[:have], trace.momentum[start : start + have])
+    mom_bad = ~_same_array(mom[:have], trace.momentum[start : start + have])
     rows_bad = np.flatnonzero(bad.any(axis=1) | mom_bad.any(axis=1))
     if len(rows_bad):
         i = int(rows_bad[0])
@@ -324,16 +290,15 @@ def _outcome(
     trace: Trace,
     variant: str,
     start: int,
-    lr_out: array[float],
-    mom_out: array[float],
+    lr: Any,
+    mom: Any,
     failure: tuple[int, str] | None,
     full: bool,
 ) -> Outcome:
     import numpy as np
 
-    n_groups = len(trace.groups)
     rows = _span(plan, trace, start)
-    first = _first_difference(trace, start, lr_out, mom_out, n_groups)
+    first = _first_difference(trace, start, lr, mom)
     failed_differently = False
     if failure is not None:
         row, message = failure
@@ -351,13 +316,10 @@ def _outcome(
         return Outcome(variant, start, rows, first)
     if first is None:
         return Outcome(variant, start, rows, None, 0, None)
-    recorded = len(lr_out) // n_groups
+    recorded = lr.shape[0]
     have = min(recorded, trace.rows - start)
-    lr = np.frombuffer(lr_out, dtype=np.float64).reshape(recorded, n_groups)[:have]
-    bad = ~_same_array(lr, trace.lr[start : start + have]).all(axis=1)
-    if len(mom_out):
-        mom = np.frombuffer(mom_out, dtype=np.float64).reshape(recorded, n_groups)[:have]
-        bad |= ~_same_array(mom, trace.momentum[start : start + have]).all(axis=1)
+    bad = ~_same_array(lr[:have], trace.lr[start : start + have]).all(axis=1)
+    bad |= ~_same_array(mom[:have], trace.momentum[start : start + have]).all(axis=1)
     differing = np.flatnonzero(bad)
     count = len(differing)
     last = int(differing[-1]) + start if count else None
@@ -377,15 +339,6 @@ def _same_array(a: Any, b: Any) -> Any:
 def _span(plan: Plan, trace: Trace, at: int) -> int:
     """Rows compared when resuming at `at`: to the end, or to the row the run failed at."""
     return (trace.rows if trace.error else plan.rows) - at
-
-
-def _optimizer_step(optimizer: Any) -> None:
-    import torch
-
-    if isinstance(optimizer, torch.optim.LBFGS):
-        optimizer.step(lambda: torch.zeros(()))  # LBFGS insists on a closure
-    else:
-        optimizer.step()
 
 
 def _notes(plan: Plan, report: ResumeReport) -> list[str]:
