@@ -12,3 +12,6 @@ settings.register_profile(
     "fuzz", max_examples=3_000, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+
+# Test inputs, not tests: Python configs (mmengine) must be read as data, never imported.
+collect_ignore_glob = ["data/*"]
