@@ -115,6 +115,8 @@ def detect(data: Any) -> str:
         return "lightning"
     if hydra:
         return "hydra"
+    if isinstance(data.get("defaults"), list) and "lightning" not in found:
+        return "hydra"  # a Hydra primary config: its defaults list names the files it composes
     hf_keys = [k for k in HF_KEYS if k in data]
     if hf_keys and "scheduler" not in data:
         if found:
@@ -124,6 +126,16 @@ def detect(data: Any) -> str:
                 f"(at {where}): not guessing; pass --from hf if it is TrainingArguments"
             )
         return "hf"
+    cli = _lightning_cli(data) or found.get("lightning")
+    if cli and "hydra" in found:
+        raise Unrecognised(
+            f"this file has both LightningCLI ({cli}) and Hydra (_target_ at {found['hydra']}) "
+            f"markers; pass --from lightning or --from hydra"
+        )
+    if cli:
+        return "lightning"
+    if "hydra" in found:
+        return "hydra"
     if _nativeish(data):
         return "native"
     raise Unrecognised(
@@ -202,13 +214,40 @@ def candidates(data: dict[str, Any], names: tuple[str, ...]) -> Iterator[tuple[s
 
 
 def _is_lightning(node: Any) -> bool:
+    if isinstance(node, list):  # several LRSchedulerConfigs
+        return bool(node) and all(_is_lightning(n) for n in node)
     if isinstance(node, dict) and isinstance(node.get("scheduler"), dict):
         node = node["scheduler"]  # the LRSchedulerConfig dict shape
     return isinstance(node, dict) and "class_path" in node
 
 
 def _is_hydra(node: Any) -> bool:
+    if isinstance(node, list):
+        return bool(node) and all(_is_hydra(n) for n in node)
+    if isinstance(node, dict) and isinstance(node.get("scheduler"), dict):
+        node = node["scheduler"]  # Lightning's LRSchedulerConfig shape, written for Hydra
     return isinstance(node, dict) and "_target_" in node
+
+
+# Sections only a LightningCLI config has (LightningCLI's parser and its subcommands).
+CLI_SECTIONS = ("trainer", "model", "data", "optimizer", "lr_scheduler", "ckpt_path")
+
+
+def _lightning_cli(data: dict[str, Any]) -> str | None:
+    """A LightningCLI-only key that marks a config without any class_path, or None.
+
+    seed_everything (every --print_config writes it), a subcommand section (fit: {trainer:
+    ...}), or lr_scheduler next to a trainer: section, LightningCLI's layout.
+    """
+    if "seed_everything" in data:
+        return "seed_everything"
+    for sub in ("fit", "validate", "test", "predict"):
+        section = data.get(sub)
+        if isinstance(section, dict) and any(k in section for k in CLI_SECTIONS):
+            return f"{sub}: section"
+    if "lr_scheduler" in data and isinstance(data.get("trainer"), dict):
+        return "lr_scheduler next to trainer"
+    return None
 
 
 def class_name(
@@ -245,13 +284,15 @@ def _example(kind: str) -> str:
 
 
 def trainer_run(
-    ctx: Ctx, data: dict[str, Any], step: str | None, *, lightning: bool = True
+    ctx: Ctx, data: dict[str, Any], step: str | None, *, lightning: bool = True, prefix: str = ""
 ) -> dict[str, Any]:
     """Native run data from a Lightning `trainer:` section and the command line.
 
     Without trainer.max_epochs/max_steps a LightningCLI run lasts Lightning's default 1000
-    epochs; elsewhere (`lightning=False`) the run length must come from --epochs.
+    epochs; elsewhere (`lightning=False`) the run length must come from --epochs. `prefix`:
+    where the sections sit in the user's file (`fit.` for a subcommand's config).
     """
+    where = f"{prefix}trainer"
     trainer = data.get("trainer")
     trainer = trainer if isinstance(trainer, dict) else {}
     hz = ctx.horizon
@@ -260,26 +301,29 @@ def trainer_run(
     if step:
         run["step"] = step
     per_batch = step in ("batch", "fractional")
-    accumulate = _int(ctx, trainer, "accumulate_grad_batches", "trainer", 1) or 1
+    accumulate = _int(ctx, trainer, "accumulate_grad_batches", where, 1) or 1
     # Lightning steps the optimizer on the last, partial group of an epoch too.
     per_epoch = -(-hz.iters // accumulate) if hz.iters is not None else None
-    if per_batch:
-        if per_epoch is None:
-            # One batch per epoch would be a guess that still produces numbers: refuse.
-            ctx.problem(
-                _where(ctx, ("lr_scheduler.interval", "scheduler.interval", "run.step")),
-                "the scheduler steps every batch, and the config does not say how many batches "
-                "an epoch has: pass --iters N (the len() of the train dataloader)",
-            )
+    if per_batch and per_epoch is None:
+        # One batch per epoch would be a guess that still produces numbers: refuse.
+        ctx.problem(
+            _where(
+                ctx, (f"{prefix}lr_scheduler.interval", f"{prefix}scheduler.interval", "run.step")
+            ),
+            "the scheduler steps every batch, and the config does not say how many batches "
+            "an epoch has: pass --iters N (the len() of the train dataloader)",
+        )
+    if per_epoch is not None or per_batch:
+        # A row is one optimizer step in every mode: per-epoch stepping too has --iters rows.
         run["iters_per_epoch"] = per_epoch or 1
         if accumulate > 1 and hz.iters is not None:
-            ctx.at("run.iters_per_epoch", "trainer.accumulate_grad_batches")
+            ctx.at("run.iters_per_epoch", f"{where}.accumulate_grad_batches")
             ctx.notes.append(
                 f"{hz.iters:,} batches / {accumulate} accumulation = {per_epoch:,} optimizer "
                 f"steps per epoch"
             )
-    max_epochs = _int(ctx, trainer, "max_epochs", "trainer", None)
-    max_steps = _int(ctx, trainer, "max_steps", "trainer", None)
+    max_epochs = _int(ctx, trainer, "max_epochs", where, None)
+    max_steps = _int(ctx, trainer, "max_steps", where, None)
     max_epochs = None if max_epochs is None or max_epochs < 0 else max_epochs
     max_steps = None if max_steps is None or max_steps < 1 else max_steps
     if hz.epochs is not None:
@@ -287,14 +331,14 @@ def trainer_run(
         return run
     if max_epochs is not None:
         run["epochs"] = max_epochs
-        ctx.at("run.epochs", "trainer.max_epochs")
+        ctx.at("run.epochs", f"{where}.max_epochs")
     elif max_steps is None and lightning:
         run["epochs"] = 1000
         ctx.notes.append("trainer.max_epochs not set: Lightning's default is 1000 epochs")
     if max_steps is not None:
         if per_epoch is None:
             ctx.problem(
-                "trainer.max_steps",
+                f"{where}.max_steps",
                 f"trainer.max_steps={max_steps:,} counts optimizer steps, and the config does "
                 f"not say how many an epoch has: pass --iters N (batches per epoch) or --epochs N",
             )
@@ -302,10 +346,10 @@ def trainer_run(
         needed = -(-max_steps // per_epoch)
         if max_epochs is None or needed <= max_epochs:
             run["epochs"] = needed
-            ctx.at("run.epochs", "trainer.max_steps")
-            if per_batch and max_steps < needed * per_epoch:
+            ctx.at("run.epochs", f"{where}.max_steps")
+            if max_steps < needed * per_epoch:
                 run["steps"] = max_steps
-                ctx.at("run.steps", "trainer.max_steps")
+                ctx.at("run.steps", f"{where}.max_steps")
             ctx.notes.append(
                 f"trainer.max_steps={max_steps:,} optimizer steps at {per_epoch:,} per epoch "
                 f"end the run in epoch {needed - 1}"
