@@ -8,7 +8,6 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from .build import Built, Plan, SchedulerList, build
-from .markers import find_events
 from .stepping import step_calls
 from .trace import Failure, Trace, WarningRecord
 
@@ -22,7 +21,7 @@ def run(plan: Plan, *, on_row: Callable[[Built, int], None] | None = None) -> Tr
     (the inspector uses it; it must leave the schedule unchanged).
     """
     (trace,) = _segments(plan, max(plan.rows, 1), on_row)  # one segment: the whole run
-    trace.events = find_events(plan, trace)
+    trace.plan = plan  # markers are found from it when a plot asks, not here
     return trace
 
 

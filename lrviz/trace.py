@@ -55,8 +55,26 @@ class Trace:
     warnings: list[WarningRecord] = field(default_factory=list)
     error: Failure | None = None
     notes: list[str] = field(default_factory=list)
-    events: dict[str, list[int]] = field(default_factory=dict)  # marker kind -> row indices
     offset: int = 0  # global index of row 0 (a chunk of a streamed run starts later)
+    # The Plan that produced the rows: plot markers read its structure when a plot asks.
+    plan: Any = field(default=None, repr=False, compare=False)
+    _events: dict[str, list[int]] | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def events(self) -> dict[str, list[int]]:
+        """Marker kind -> row indices (restarts, milestones, reductions, failure), on first use."""
+        if self._events is None:
+            from .markers import find_events
+
+            if self.plan is not None:
+                self._events = find_events(self.plan, self)
+            else:  # a Trace built by hand: only the failure is known
+                self._events = {"failure": [self.error.step]} if self.error else {}
+        return self._events
+
+    @events.setter
+    def events(self, value: dict[str, list[int]]) -> None:
+        self._events = value
 
     @property
     def rows(self) -> int:

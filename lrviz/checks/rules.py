@@ -15,7 +15,8 @@ from numbers import Real
 from typing import Any
 
 from .. import catalog
-from .context import Ctx, Node, make_ctx
+from ..structure import Node, restart_rows
+from .context import Ctx, make_ctx
 from .model import Finding
 
 RuleFn = Callable[[Ctx], Iterator[Finding]]
@@ -339,18 +340,9 @@ def cawr_mid_cycle(ctx: Ctx) -> Iterator[Finding]:
 
 
 def _restarts_in_run(ctx: Ctx, node: Node) -> str:
-    rows = _restart_rows(ctx.trace.lr[:, 0], node.active)
+    rows = restart_rows(ctx.trace.lr, node.active)
     x = ctx.trace.x()
     return ", ".join(f"{x[r]:g}" for r in rows)
-
-
-def _restart_rows(lr: Any, active: Any) -> list[int]:
-    """Rows where the lr jumps up while the node stays active (a warm restart, from torch)."""
-    import numpy as np
-
-    up = np.zeros(lr.shape[0], dtype=bool)
-    up[1:] = (lr[1:] > lr[:-1]) & active[1:] & active[:-1]
-    return np.flatnonzero(up).tolist()
 
 
 def _longer_run_restarts(ctx: Ctx, node: Node) -> list[int]:
@@ -365,7 +357,7 @@ def _longer_run_restarts(ctx: Ctx, node: Node) -> list[int]:
     longer = ctx.replan(epochs)
     ext = make_ctx(longer, run(longer))
     twin = next(n for n in ext.nodes if n.key == node.key)
-    return _restart_rows(ext.trace.lr[:, 0], twin.active)
+    return restart_rows(ext.trace.lr, twin.active)
 
 
 @check("LRV008")

@@ -15,8 +15,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from matplotlib.testing.compare import compare_images
 
+import lrviz
 from lrviz.load import Options, load_plan
-from lrviz.markers import find_events, milestone_rows
+from lrviz.markers import find_events
 from lrviz.presets import preset_path
 from lrviz.render.plot import (
     OKABE_ITO,
@@ -329,12 +330,28 @@ def test_milestones_count_batches_in_batch_mode():
 def test_unsorted_milestones_switch_where_torch_switches():
     data = _yaml("sequentiallr")
     data["scheduler"]["milestones"] = [40, 5]
-    assert (
-        _torch_switch_rows(data, 60, "optimizer_first")
-        == milestone_rows([40, 5], "optimizer_first")
-        == [5]
-    )
-    assert milestone_rows([0, 3, 3, 9], "scheduler_first") == [2, 8]
+    trace = lrviz.run(data, epochs=60)
+    assert _torch_switch_rows(data, 60, "optimizer_first") == trace.events["milestone"] == [5]
+
+
+def test_repeated_and_zero_milestones_switch_where_torch_switches():
+    data = {
+        "scheduler": {
+            "type": "SequentialLR",
+            "schedulers": [
+                {"type": "ConstantLR", "factor": 0.5, "total_iters": 2},
+                {"type": "ExponentialLR", "gamma": 0.9},
+                {"type": "LinearLR", "start_factor": 0.5, "total_iters": 3},
+                {"type": "StepLR", "step_size": 2},
+                {"type": "ConstantLR", "factor": 0.2, "total_iters": 4},
+            ],
+            "milestones": [0, 3, 3, 9],
+        },
+        "run": {"order": "scheduler_first"},
+    }
+    trace = lrviz.run(data, epochs=12)
+    expected = _torch_switch_rows(data, 12, "scheduler_first")
+    assert trace.events["milestone"] == expected == [2, 8]
 
 
 def test_plateau_reductions_are_where_torch_reduced():
