@@ -43,9 +43,6 @@ def load_spec(arg: str | Mapping[str, Any], options: Options = Options()) -> spe
     Every kind of SPEC goes through the same stages, so a dict with a recipe type or a
     foreign format behaves exactly as the same data in a file. Problems are kept on the Spec.
     """
-    from .catalog import schedulers
-    from .recipes import RECIPES
-
     if isinstance(arg, Mapping):
         data = copy.deepcopy(dict(arg))
         name = data.get("name")
@@ -53,7 +50,7 @@ def load_spec(arg: str | Mapping[str, Any], options: Options = Options()) -> spe
         stem = name if isinstance(name, str) and name else "spec"
         source = Source("", "<dict>", stem, here, None, options.root or here, "dict")
         return parse_data(data, {}, source, options)
-    source = resolve(arg, [*schedulers(), *RECIPES], root=options.root)
+    source = resolve(arg, root=options.root)
     return parse_source(source, options)
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from .errors import UsageError, did_you_mean
 
 PRESET_DIR = Path(__file__).parent / "schedules"
-SPEC_SUFFIXES = (".yaml", ".yml", ".json")
+SPEC_SUFFIXES = (".yaml", ".yml", ".json", ".py")  # .py: an mmengine config
 
 
 @dataclass(frozen=True)
@@ -44,6 +44,14 @@ def preset_path(name: str) -> Path:
     return PRESET_DIR / f"{name}.yaml"
 
 
+def type_names() -> list[str]:
+    """Every scheduler type a SPEC may name: torch's classes (imports torch), then recipes."""
+    from .catalog import schedulers
+    from .recipes import RECIPES
+
+    return [*schedulers(), *RECIPES]
+
+
 def resolve(
     arg: str, scheduler_names: list[str] | None = None, *, root: Path | None = None
 ) -> Source:
@@ -55,7 +63,6 @@ def resolve(
     """
     from .paths import read_spec_file
 
-    names = scheduler_names or []
     path = Path(arg)
     presets = preset_names()
     if path.suffix.lower() in SPEC_SUFFIXES or path.exists() or "/" in arg:
@@ -67,6 +74,8 @@ def resolve(
             raise UsageError(f"{arg}: no such file{hint}")
         text = read_spec_file(arg)
         return Source(text, arg, path.stem, path.parent, path, root, "file")
+    # Only a bare name needs torch's class names: a file's errors come before `import torch`.
+    names = type_names() if scheduler_names is None else scheduler_names
     if arg in names and arg not in presets:  # StepLR (the class), not steplr (the preset)
         return _class_source(arg)
     key = arg.lower().replace("-", "_")

@@ -64,10 +64,9 @@ def _walk(folder: Path) -> list[str]:
 
 def _preset_or_class(arg: str) -> None:
     """A bare name must be a bundled preset or a scheduler class (UsageError otherwise)."""
-    from ..catalog import schedulers
     from ..presets import resolve
 
-    resolve(arg, list(schedulers()))
+    resolve(arg)
 
 
 def stem(arg: str) -> str:
