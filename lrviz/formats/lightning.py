@@ -405,7 +405,7 @@ def _is_plateau(node: Any) -> bool:
 
 
 def _monitor(ctx: Ctx, s: Stepped) -> None:
-    if s.monitor is not None:
+    if s.monitor is not None and s.plateau:  # Lightning reads monitor only for these
         ctx.notes.append(f"monitor: {s.monitor} (give its values with run.metrics)")
 
 
