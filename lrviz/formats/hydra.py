@@ -411,7 +411,9 @@ def _compose(ctx: Ctx, data: dict[str, Any], key: str | None) -> dict[str, Any] 
         return None
     if file.suffix != ".yaml":
         ctx.problem(
-            key, f"Hydra composes only .yaml files, and this one is {file.suffix or 'bare'}"
+            key,
+            f"Hydra composes only .yaml files, and this one is {file.suffix or 'bare'}: "
+            f"Hydra itself would not load it (rename it to .yaml)",
         )
         return None
     try:

@@ -536,3 +536,78 @@ def test_table_command_composes_an_experiment():
     assert result.exit_code == 0, result.stderr
     assert len(result.stdout.splitlines()) == 41
     assert result.stderr == ""
+
+
+def test_a_package_header_is_composed_by_hydra(tmp_path):
+    from hydra import compose, initialize_config_dir
+    from omegaconf import OmegaConf
+
+    f = tmp_path / "vit.yaml"
+    f.write_text(
+        "# @package model\n"
+        "optimizer: {_target_: torch.optim.SGD, _partial_: true, lr: 0.1}\n"
+        "scheduler:\n  _target_: torch.optim.lr_scheduler.StepLR\n  _partial_: true\n"
+        "  step_size: 1\n  gamma: ${model.decay}\n"
+        "decay: 0.5\n"
+    )
+    with initialize_config_dir(config_dir=str(tmp_path), version_base="1.3"):
+        expected = OmegaConf.to_container(compose(config_name="vit"), resolve=False)
+    assert _lrviz_composed(f) == expected
+    spec = load_spec(str(f), Options(epochs=3))
+    assert (spec.scheduler.key, spec.scheduler.kwargs) == (
+        "scheduler",
+        {"step_size": 1, "gamma": 0.5},
+    )
+    assert spec.aliases["scheduler"] == "model.scheduler"
+
+
+def test_hydra_composes_only_yaml_files(tmp_path):
+    f = tmp_path / "train.yml"
+    f.write_text("defaults:\n  - model: a\n")
+    assert _problems(str(f)) == [
+        f"{f}:1: defaults: Hydra composes only .yaml files, and this one is .yml: Hydra itself "
+        "would not load it (rename it to .yaml)"
+    ]
+
+
+def test_a_null_scheduler_says_the_config_has_none(tmp_path):
+    f = tmp_path / "model.yaml"
+    f.write_text(
+        "_target_: src.models.Module\n"
+        "optimizer: {_target_: torch.optim.AdamW, _partial_: true, lr: 0.001}\n"
+        "scheduler: null\n"
+    )
+    assert _problems(str(f)) == [
+        f"{f}:3: scheduler: this config has no scheduler (null): the lr stays at the "
+        "optimizer's for the whole run, so there is no schedule to show"
+    ]
+
+
+def test_lightning_and_hydra_markers_together_are_refused(tmp_path):
+    f = tmp_path / "mixed.yaml"
+    f.write_text(
+        "trainer:\n  callbacks:\n"
+        "    - class_path: lightning.pytorch.callbacks.LearningRateMonitor\n"
+        "model:\n  net: {_target_: src.Net}\n"
+    )
+    result = CliRunner().invoke(app, ["table", str(f)])
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"error: {f}: this file has both LightningCLI (trainer.callbacks[0].class_path) and "
+        "Hydra (_target_ at model.net._target_) markers; pass --from lightning or --from hydra\n"
+    )
+
+
+def test_step_flag_with_several_schedulers_is_refused(tmp_path):
+    f = tmp_path / "model.yaml"
+    f.write_text(
+        "lr_scheduler:\n"
+        "  - {scheduler: {_target_: torch.optim.lr_scheduler.LinearLR, _partial_: true}, "
+        "interval: step}\n"
+        "  - {scheduler: {_target_: torch.optim.lr_scheduler.StepLR, _partial_: true, "
+        "step_size: 1}, interval: epoch}\n"
+    )
+    assert _problems(str(f), Options(epochs=3, iters=2, step="batch")) == [
+        f"{f}: --step batch sets one interval, and this config's schedulers each have their "
+        "own (interval, frequency): leave --step out"
+    ]

@@ -576,3 +576,19 @@ def _yaml(name: str) -> dict:
     from lrviz.spec import load_yaml
 
     return load_yaml((DATA / name).read_text())
+
+
+def test_a_hand_written_cli_layout_without_class_path_is_lightning(tmp_path):
+    f = tmp_path / "config.yaml"
+    f.write_text(
+        "trainer:\n  max_epochs: 4\n"
+        "optimizer:\n  lr: 0.1\n  momentum: 0.9\n  dampening: 0.0\n  nesterov: false\n"
+        "lr_scheduler:\n  step_size: 2\n  gamma: 0.5\n"
+    )
+    spec = load_spec(str(f))
+    assert (spec.optimizer_type, spec.scheduler.type, spec.run.epochs) == ("SGD", "StepLR", 4)
+    assert spec.notes[1] == (
+        "lr_scheduler has no class_path (a fixed-class add_lr_scheduler_args config): "
+        "torch.optim.lr_scheduler.StepLR is the only torch scheduler class that takes all of "
+        "its arguments (gamma, step_size)"
+    )
