@@ -24,7 +24,7 @@ from . import (
     trainer_run,
 )
 from .hf import HF_PREFIX
-from .lightning import Stepped, fill_lr, find, place, steppings
+from .lightning import Stepped, fill_lr, find, place, steppings, unstated
 
 # Hydra's own instantiate keys: they steer instantiation and are not constructor keywords.
 META_KEYS = ("_target_", "_partial_", "_recursive_", "_convert_")
@@ -85,11 +85,11 @@ def convert(data: dict[str, Any], ctx: Ctx) -> dict[str, Any]:
 
     trainer = _trainer(ctx, doc)
     step = place(ctx, native, configs, build, None, trainer.get("accumulate_grad_batches"))
-    if step is None and not isinstance(native.get("scheduler"), list):
-        types = _types(native.get("scheduler", {}))
+    if step is None and isinstance(native.get("scheduler"), dict):
+        types = _types(native["scheduler"])
         # transformers' schedules count optimizer steps: the loop steps them once per batch.
         step = "batch" if any(str(t).startswith(HF_PREFIX) for t in types) else None
-        _unstated(ctx, types, found[0])
+        unstated(ctx, native["scheduler"], found[0])
     target = str(data.get("trainer", {}).get("_target_", "")) if _mapping(data, "trainer") else ""
     native["run"] = trainer_run(
         ctx, {"trainer": trainer}, step, lightning=target.startswith(LIGHTNING)
@@ -126,19 +126,6 @@ def _types(node: dict[str, Any]) -> list[str]:
     return [str(node.get("type", ""))] + [
         str(c.get("type", "")) for c in node.get("schedulers", [])
     ]
-
-
-def _unstated(ctx: Ctx, types: list[str], key: str) -> None:
-    """Say when the interval lives in the model's code and lrviz shows torch's documented use."""
-    from .. import catalog
-
-    per_batch = [t for t in types if t in catalog.PER_BATCH]
-    if per_batch and ctx.horizon.step is None:
-        ctx.notes.append(
-            f"{key} does not say when it steps (the model's configure_optimizers does): "
-            f"showing it per batch, as torch documents {per_batch[0]}; pass --step epoch if "
-            f"the model returns interval: epoch (Lightning's default)"
-        )
 
 
 def _trainer(ctx: Ctx, doc: Document) -> dict[str, Any]:

@@ -55,6 +55,7 @@ class Stepped:
     monitor: Any = None
     plateau: bool = False
     inline: bool = False  # the config keys sit in the node itself, next to class_path
+    wrapped: bool = False  # in the {scheduler: ...} shape: Lightning's defaults apply
 
 
 def convert(data: dict[str, Any], ctx: Ctx) -> dict[str, Any]:
@@ -91,6 +92,8 @@ def convert(data: dict[str, Any], ctx: Ctx) -> dict[str, Any]:
     trainer = root.get("trainer")
     accumulate = trainer.get("accumulate_grad_batches") if isinstance(trainer, dict) else None
     step = place(ctx, native, configs, build, default, accumulate)
+    if step is None and isinstance(native.get("scheduler"), dict):
+        unstated(ctx, native["scheduler"], sched.key)
     native["run"] = trainer_run(ctx, root, step, prefix=prefix)
     if isinstance(native.get("scheduler"), list):
         native["run"].pop("step", None)  # each member has its own
@@ -259,7 +262,7 @@ def steppings(
         k = key if i is None else f"{key}[{i}]"
         if isinstance(item, dict) and not is_node(item):
             unknown(ctx, item, k, ("scheduler", *CONFIG_KEYS))
-            s = Stepped(item["scheduler"], f"{k}.scheduler")
+            s = Stepped(item["scheduler"], f"{k}.scheduler", wrapped=True)
             _config(ctx, s, item, k, read)
         else:
             s = Stepped(item, k, inline=isinstance(item, dict))
@@ -331,7 +334,11 @@ def place(
         _monitor(ctx, s)
         if s.interval_key is not None:
             ctx.at("run.step", s.interval_key)
-        return INTERVALS[s.interval] if s.interval else default
+        if s.interval:
+            return INTERVALS[s.interval]
+        # The {scheduler: ...} shape is what configure_optimizers returns: Lightning's
+        # default interval, epoch (LRSchedulerConfig); a bare node's is the model's to say.
+        return "epoch" if s.wrapped else default
     if not _list_allowed(ctx, configs):
         native["scheduler"] = {"type": ""}
         return None
@@ -393,6 +400,21 @@ def _list_allowed(ctx: Ctx, configs: list[Stepped]) -> bool:
         )
         return False
     return True
+
+
+def unstated(ctx: Ctx, native: dict[str, Any], key: str) -> None:
+    """Say when the interval is in the model's code and lrviz shows torch's documented use."""
+    from .. import catalog
+
+    types = [str(native.get("type", ""))]
+    types += [str(c.get("type", "")) for c in native.get("schedulers", [])]
+    per_batch = [t for t in types if t in catalog.PER_BATCH]
+    if per_batch and ctx.horizon.step is None:
+        ctx.notes.append(
+            f"{key} does not say when it steps (the model's configure_optimizers does): "
+            f"showing it per batch, as torch documents {per_batch[0]}; pass --step epoch if "
+            f"the model returns interval: epoch (Lightning's default)"
+        )
 
 
 def _is_plateau(node: Any) -> bool:

@@ -611,3 +611,29 @@ def test_step_flag_with_several_schedulers_is_refused(tmp_path):
         f"{f}: --step batch sets one interval, and this config's schedulers each have their "
         "own (interval, frequency): leave --step out"
     ]
+
+
+def test_the_wrapper_without_interval_steps_per_epoch_as_lightning_does(tmp_path):
+    f = tmp_path / "model.yaml"
+    f.write_text(
+        "optimizer: {_target_: torch.optim.SGD, _partial_: true, lr: 0.1}\n"
+        "lr_scheduler:\n"
+        "  scheduler: {_target_: torch.optim.lr_scheduler.OneCycleLR, _partial_: true, "
+        "max_lr: 0.1, total_steps: 4}\n"
+        "  monitor: val/loss\n"
+    )
+    spec = load_spec(str(f), Options(epochs=4))
+    assert (spec.run.step, spec.notes) == ("epoch", [])
+    # A bare node leaves the interval to the model's code: shown per batch, with a note.
+    f.write_text(
+        "optimizer: {_target_: torch.optim.SGD, _partial_: true, lr: 0.1}\n"
+        "scheduler: {_target_: torch.optim.lr_scheduler.OneCycleLR, _partial_: true, "
+        "max_lr: 0.1, total_steps: 8}\n"
+    )
+    spec = load_spec(str(f), Options(epochs=4, iters=2))
+    assert spec.run.step is None
+    assert spec.notes == [
+        "scheduler does not say when it steps (the model's configure_optimizers does): "
+        "showing it per batch, as torch documents OneCycleLR; pass --step epoch if the model "
+        "returns interval: epoch (Lightning's default)"
+    ]
