@@ -27,13 +27,27 @@ def main() -> int:
     OUT.mkdir(exist_ok=True)
     for name, (specs, look) in FIGURES.items():
         traces = [run(load_plan(spec, Options())) for spec in specs]
-        png = to_bytes(figure(traces, **{"size": SIZE, "dpi": DPI, **look}), "png")
-        path = OUT / name
-        changed = not path.exists() or path.read_bytes() != png
-        if changed:
-            path.write_bytes(png)
-        print(f"{'wrote' if changed else 'unchanged'} {path} ({len(png):,} bytes)")
+        _save(OUT / name, to_bytes(figure(traces, **{"size": SIZE, "dpi": DPI, **look}), "png"))
+    _save(OUT / "train_textbook.png", textbook_png())
     return 0
+
+
+def textbook_png() -> bytes:
+    """`lrviz train` on the textbook's six schedules: what each does to LeNet on the digits."""
+    from lrviz import training
+
+    train_loader, test_loader = training.digits()
+    make = training.make_model()
+    plans = [training.training_plan(s, Options(), len(train_loader)) for s in training.TEXTBOOK]
+    runs = [training.run_plan(p, make, train_loader, test_loader) for p in plans]
+    return to_bytes(training.figure(runs, size=(10.0, 3.0), dpi=DPI), "png")
+
+
+def _save(path: Path, png: bytes) -> None:
+    changed = not path.exists() or path.read_bytes() != png
+    if changed:
+        path.write_bytes(png)
+    print(f"{'wrote' if changed else 'unchanged'} {path} ({len(png):,} bytes)")
 
 
 if __name__ == "__main__":

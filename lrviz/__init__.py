@@ -9,9 +9,11 @@ from __future__ import annotations
 from typing import Any
 
 __version__ = "0.1.0"
-__all__ = ["check", "diff", "resume", "run", "simulate"]
+__all__ = ["check", "diff", "resume", "run", "simulate", "train"]
 
 _API = {name: "api" for name in ("run", "simulate", "make_plan", "diff", "resume", "check")}
+# The module is lrviz.training: a submodule named `train` would shadow the function once imported.
+_API["train"] = "training"
 
 
 def __getattr__(name: str) -> Any:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import check, core, inspect_cmds, plot  # noqa: F401  (each module registers its commands)
+from . import check, core, inspect_cmds, plot, train  # noqa: F401  (each module registers its commands)
 from .app import app
 
 

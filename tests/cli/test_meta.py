@@ -28,6 +28,7 @@ def test_the_command_set():
         "snapshot",
         "state",
         "table",
+        "train",
     ]
 
 
