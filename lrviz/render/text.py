@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
-import math
 from collections.abc import Iterator
 from typing import Any
 
 from ..trace import Trace
+from .json import json_head, json_number, json_tail, stream
 
 CHUNK_ROWS = 10_000  # rows per chunk: a few MB of text at a time, and few writes
 
@@ -15,15 +14,6 @@ CHUNK_ROWS = 10_000  # rows per chunk: a few MB of text at a time, and few write
 def number(value: float) -> str:
     """A float at full precision (repr), so it reads back bit for bit."""
     return repr(value)
-
-
-def json_number(value: float | None) -> str:
-    # JSON has no NaN or Infinity: write them as the strings "NaN", "Infinity", "-Infinity".
-    if value is None:
-        return "null"
-    if math.isfinite(value):
-        return repr(value)
-    return '"NaN"' if math.isnan(value) else ('"Infinity"' if value > 0 else '"-Infinity"')
 
 
 def header(trace: Trace) -> list[str]:
@@ -73,24 +63,13 @@ def iter_csv(trace: Trace, *, with_header: bool = True) -> Iterator[str]:
         yield "".join(",".join(r) + "\n" for r in zip(*cols, strict=True))
 
 
-def json_head(trace: Trace) -> dict[str, Any]:
-    """The keys every JSON document about a run starts with (SPEC section 4)."""
-    return {
-        "name": trace.name,
-        "torch_version": trace.torch_version,
-        "scheduler": trace.scheduler,
-        "step_mode": trace.step_mode,
-        "order": trace.order,
-        "iters_per_epoch": trace.iters_per_epoch,
-        "groups": trace.groups,
-    }
-
-
 def iter_json(trace: Trace, extra: dict[str, Any] | None = None) -> Iterator[str]:
     """The JSON document of SPEC section 4, in chunks, one row per line."""
-    head = json_head(trace)
-    head.update(extra or {})
-    yield json.dumps(head)[:-1] + ', "rows": ['
+    yield from stream(json_head(trace) | (extra or {}), _json_rows(trace), json_tail(trace))
+
+
+def _json_rows(trace: Trace) -> Iterator[list[str]]:
+    """The rows of SPEC section 4 as JSON text, a chunk at a time."""
     n_groups = len(trace.groups)
     for start in range(0, trace.rows, CHUNK_ROWS):
         cols = _text_columns(trace, start, start + CHUNK_ROWS, json_number)
@@ -106,13 +85,7 @@ def iter_json(trace: Trace, extra: dict[str, Any] | None = None) -> Iterator[str
                 f'"x": {cols[3][k]}, "lr": [{", ".join(c[k] for c in lrs)}], '
                 f'"momentum": [{mom}]}}'
             )
-        yield ("\n  " if start == 0 else ",\n  ") + ",\n  ".join(lines)
-    tail = {
-        "warnings": [vars(w) for w in trace.warnings],
-        "error": vars(trace.error) if trace.error else None,
-        "notes": trace.notes,
-    }
-    yield "\n], " + json.dumps(tail)[1:] + "\n"
+        yield lines
 
 
 def markdown(trace: Trace) -> str:
