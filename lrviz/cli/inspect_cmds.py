@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any
@@ -75,26 +74,17 @@ def diff(
     opts: Any = None,
 ) -> None:
     """Compare get_last_lr(), get_lr() and the closed form with the optimizer's lr, row by row."""
-    from ..inspect import diff as diff_mod
-    from ..render.table import header_lines
+    from ..inspect.diff import inspect_plan
+    from ..render import diff as render
 
-    plan = _plan(spec, opts)
-    report = diff_mod.inspect_plan(plan)
+    report = inspect_plan(_plan(spec, opts))
     trace = report.trace
     if fmt is DiffFormat.csv:
-        write_stdout(diff_mod.iter_csv(report))
+        write_stdout(render.iter_csv(report))
     elif fmt is DiffFormat.json:
-        write_stdout(diff_mod.iter_json(report))
+        write_stdout(render.iter_json(report))
     else:
-        console = _console()
-        for line in header_lines(trace):
-            console.print(line, markup=False)
-        summary = diff_mod.summary_lines(report)
-        console.print(summary[0], markup=False, style="bold")
-        budget = trace.rows if all_rows else rows
-        console.print(diff_mod.render_diff_table(report, max_rows=budget))
-        for line in summary[1:]:
-            console.print(line, markup=False)
+        _console().print(render.render_diff(report, max_rows=trace.rows if all_rows else rows))
     report_run(trace, warnings_to_stderr=fmt is not DiffFormat.json)
 
 
@@ -118,40 +108,18 @@ def state(
     opts: Any = None,
 ) -> None:
     """Show the scheduler's state_dict() after K steps, children of composites included."""
-    from ..inspect import state as state_mod
+    from ..inspect.state import state_at
+    from ..render import state as render
 
-    plan = _plan(spec, opts)
-    trace, node = state_mod.state_at(plan, at)
-    if node is None:  # the run failed before reaching K steps
-        report_run(trace)
+    report = state_at(_plan(spec, opts), at)
+    if report.node is None:  # the run failed before reaching K steps
+        report_run(report.trace)
         return
     if fmt is ReportFormat.json:
-        doc = {
-            "name": trace.name,
-            "torch_version": trace.torch_version,
-            "scheduler": trace.scheduler,
-            "step_mode": trace.step_mode,
-            "order": trace.order,
-            "rows": trace.rows,
-            "at": at,
-            "state": state_mod.to_json(node),
-            "notes": trace.notes,
-            "warnings": [vars(w) for w in trace.warnings],
-            "error": vars(trace.error) if trace.error else None,
-        }
-        write_stdout([json.dumps(doc, indent=2) + "\n"])
+        write_stdout([render.json_text(report)])
     else:
-        where = (
-            "the end of the run"
-            if at == plan.rows
-            else f"what a checkpoint saved just before row {at} holds"
-        )
-        title = (
-            f"{trace.name}: {trace.scheduler}.state_dict() after {at:,} scheduler.step() "
-            f"calls ({where}; torch {trace.torch_version})"
-        )
-        _console().print(state_mod.render_tree(node, title))
-    _report_later_failure(trace, quiet=fmt is ReportFormat.json)
+        _console().print(render.render_state(report))
+    _report_later_failure(report.trace, quiet=fmt is ReportFormat.json)
 
 
 def _report_later_failure(trace: Any, *, quiet: bool) -> None:
@@ -184,25 +152,19 @@ def resume(
     opts: Any = None,
 ) -> None:
     """Save state_dict()s after K steps, reload into fresh objects, compare every later row."""
-    from ..inspect import resume as resume_mod
+    from ..inspect.resume import parse_at
+    from ..inspect.resume import resume as resume_plan
+    from ..render import resume as render
 
-    point = resume_mod.parse_at(at)
-    plan = _plan(spec, opts)
-    report = resume_mod.resume(plan, point)
+    point = parse_at(at)
+    report = resume_plan(_plan(spec, opts), point)
     if fmt is ReportFormat.json:
-        write_stdout([json.dumps(resume_mod.to_json(report), indent=2) + "\n"])
+        write_stdout([render.json_text(report)])
     else:
-        console = _console()
-        for line in resume_mod.headline(report):
-            console.print(line, markup=False)
-        console.print(resume_mod.render_resume(report))
-        console.print(resume_mod.verdict(report), markup=False, style="bold")
-        console.print(resume_mod.order_matters(report), markup=False)
-        for note in report.notes:
-            console.print(f"note: {note}", markup=False)
+        _console().print(render.render_resume(report))
     report_run(report.trace, warnings_to_stderr=fmt is not ReportFormat.json)
     if not report.ok:
-        err(f"error: {resume_mod.verdict(report)}")
+        err(f"error: {render.verdict(report)}")
         raise typer.Exit(1)
 
 

@@ -3,23 +3,26 @@
 from __future__ import annotations
 
 import copy
-import json
-import math
 import operator
 import warnings
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from rich.table import Table
-from rich.text import Text
-
 from ..errors import UsageError
-from ..render.table import fmt
-from ..render.text import json_head
-from ..render.text import json_number as _json_num
-from ..render.text import number as _num
-from ..stepping import fractional_epoch
+from ..reports import (
+    CLOSED_DIFFERS,
+    CLOSED_DRIFT,
+    GET_LR_AHEAD,
+    GET_LR_ERROR,
+    GET_LR_REAPPLIED,
+    GETTERS,
+    HEADINGS,
+    KIND_IDS,
+    LAST_LR,
+    LAST_LR_ERROR,
+    DiffReport,
+    Kind,
+)
 from ..trace import Trace
 
 if TYPE_CHECKING:
@@ -29,76 +32,6 @@ if TYPE_CHECKING:
 
 # Closed form vs recursive lr: a relative gap up to this is rounding, not a different formula.
 DRIFT_REL = 1e-9
-CHUNK_ROWS = 20_000
-
-# Per-row disagreement flags (a row can carry several).
-LAST_LR = 1
-GET_LR_AHEAD = 2
-GET_LR_REAPPLIED = 4
-GET_LR_ERROR = 8
-CLOSED_DRIFT = 16
-CLOSED_DIFFERS = 32
-LAST_LR_ERROR = 64
-LAST_LR_BAD = LAST_LR | LAST_LR_ERROR
-KIND_IDS = {
-    LAST_LR: "last_lr_stale",
-    LAST_LR_ERROR: "last_lr_error",
-    GET_LR_AHEAD: "get_lr_ahead",
-    GET_LR_REAPPLIED: "get_lr_reapplied",
-    GET_LR_ERROR: "get_lr_error",
-    CLOSED_DRIFT: "closed_form_drift",
-    CLOSED_DIFFERS: "closed_form_differs",
-}
-SHORT = {  # the table's "kind" column and the notes under it
-    LAST_LR: "stale",
-    LAST_LR_ERROR: "raised",
-    GET_LR_AHEAD: "ahead",
-    GET_LR_REAPPLIED: "re-applied",
-    GET_LR_ERROR: "raised",
-    CLOSED_DRIFT: "drift",
-    CLOSED_DIFFERS: "differs",
-}
-HEADINGS = {"get_last_lr": "get_last_lr()", "get_lr": "get_lr()", "closed_form": "closed form"}
-# The getters diff calls, by the name a scheduler object carries them under.
-GETTERS = {"get_last_lr": "get_last_lr", "get_lr": "get_lr", "closed_form": "_get_closed_form_lr"}
-
-
-@dataclass(frozen=True)
-class Kind:
-    """One kind of disagreement that occurred: how many rows, the first, and what it means."""
-
-    flag: int
-    id: str
-    rows: int
-    first_row: int
-    note: str
-
-
-@dataclass
-class DiffReport:
-    """The run's rows plus, per row and group, what each torch getter returned."""
-
-    trace: Trace
-    last_lr: np.ndarray | None  # get_last_lr(), rows x groups; None when the object has none
-    get_lr: np.ndarray | None  # get_lr() between steps (NaN where it raised); None: never works
-    get_lr_raises: str | None  # "NotImplementedError: ..." when get_lr() is not implemented
-    closed_form: np.ndarray | None  # _get_closed_form_lr(); None when the class has none
-    flags: np.ndarray  # per row, a bitmask of the flags above
-    kinds: list[Kind]
-    notes: list[str] = field(default_factory=list)  # explanations that are not disagreements
-    # Getters the scheduler object does not have at all ("get_last_lr", "get_lr"): a
-    # scheduler that is not a torch LRScheduler (mmengine, timm, your own) is shown with the
-    # getters it has, and nothing is blamed on the ones it lacks.
-    missing: list[str] = field(default_factory=list)
-    lr_scheduler: bool = True  # whether the object is a torch LRScheduler
-
-    @property
-    def disagreeing_rows(self) -> int:
-        return int((self.flags != 0).sum())
-
-    def row_kinds(self, k: int) -> list[str]:
-        """The kind ids of row k."""
-        return [KIND_IDS[f] for f in KIND_IDS if int(self.flags[k]) & f]
 
 
 class _Collector:
@@ -226,22 +159,20 @@ def _schedulers(sched: Any) -> list[Any]:
 
 
 def _next_lr(plan: Plan, built: Built, k: int) -> list[float] | None:
-    """The lr one more scheduler step would give, from a deep copy (the run itself is untouched)."""
-    index = k if plan.order == "optimizer_first" else k + 1
+    """The lr the loop's next scheduler.step() would give after row k, from a deep copy."""
+    from ..simulation import loop_calls
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # lrviz's own extra step, not a getter the user calls
         try:
-            sched, optimizer = copy.deepcopy((built.scheduler, built.optimizer))
-            if plan.metrics is not None:
-                if index >= len(plan.metrics):
-                    return None
-                sched.step(plan.metrics[index])
-            elif plan.step_mode == "fractional":
-                sched.step(fractional_epoch(index, plan.iters_per_epoch))
+            twin = copy.deepcopy(built)  # the run itself is untouched
+            before, after = loop_calls(plan, twin)
+            if plan.order == "optimizer_first":
+                after(k)
             else:
-                sched.step()
-            return [float(g["lr"]) for g in optimizer.param_groups]
-        except Exception:
+                before(k + 1)
+            return [float(g["lr"]) for g in twin.optimizer.param_groups]
+        except Exception:  # no metric left, or torch refuses one more step: no next lr
             return None
 
 
@@ -327,7 +258,7 @@ def _example(report: DiffReport, column: np.ndarray, k: int) -> str:
     for g in range(lr.shape[1]):
         if not _same(column[k : k + 1, g], lr[k : k + 1, g]).all():
             where = f" ({report.trace.groups[g]})" if lr.shape[1] > 1 else ""
-            return f"{_num(float(column[k, g]))} while the lr{where} is {_num(float(lr[k, g]))}"
+            return f"{float(column[k, g])!r} while the lr{where} is {float(lr[k, g])!r}"
     return ""
 
 
@@ -461,217 +392,3 @@ def _notes(report: DiffReport, c: _Collector) -> list[str]:
             f"not counted among the run's warnings."
         )
     return notes
-
-
-# --- output --------------------------------------------------------------------------------
-
-
-def summary_lines(report: DiffReport) -> list[str]:
-    """The count of disagreeing rows, then one note per kind, then the other notes."""
-    n = report.trace.rows
-    bad = report.disagreeing_rows
-    words = _columns_in_words(report)
-    if bad:
-        head = f"{bad:,} of {n:,} rows disagree"
-    elif not words:
-        head = f"{n:,} rows, nothing to compare: {report.trace.scheduler} has no lr getter"
-    else:
-        said = words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
-        head = f"all {n:,} rows agree: {said} {'equals' if len(words) == 1 else 'equal'} the lr"
-    kinds = [f"{SHORT[k.flag]}: {k.note}" for k in report.kinds]
-    return [head, *kinds] + [f"note: {t}" for t in report.notes]
-
-
-def _columns_in_words(report: DiffReport) -> list[str]:
-    cols = [] if report.last_lr is None else ["get_last_lr()"]
-    if report.get_lr is not None:
-        cols.append("get_lr()")
-    if report.closed_form is not None:
-        cols.append("the closed form")
-    return cols
-
-
-def sample_rows(report: DiffReport, budget: int) -> list[int]:
-    """At most `budget` rows: first, last, the first of each kind, disagreeing rows, then even."""
-    import numpy as np
-
-    n = report.trace.rows
-    if n <= budget:
-        return list(range(n))
-    picked = {0, n - 1} | {k.first_row for k in report.kinds}
-    bad = np.flatnonzero(report.flags)
-    quota = max(0, budget * 3 // 4 - len(picked))
-    if len(bad) <= quota:
-        picked.update(bad.tolist())
-    elif quota:
-        picked.update(bad[np.linspace(0, len(bad) - 1, quota).round().astype(int)].tolist())
-    spare = budget - len(picked)
-    if spare > 0:
-        picked.update(np.linspace(0, n - 1, spare + 2).round().astype(int).tolist())
-    return sorted(picked)[:budget]
-
-
-def _cell(value: float, lr: float) -> Text:
-    if value == lr or (math.isnan(value) and math.isnan(lr)):
-        return Text("=", style="dim")
-    if fmt(value) == fmt(lr):  # differs below display precision: the notes give the size
-        return Text("≈", style="bold yellow")
-    return Text(fmt(value), style="bold yellow")
-
-
-def render_diff_table(report: DiffReport, *, max_rows: int = 40) -> Table:
-    """The rows as a rich Table: '=' where a getter returns the lr exactly, '≈' where it
-    differs below display precision, the value where it differs visibly.
-
-    One line per row and param group, so the width does not grow with the groups.
-    """
-    from rich import box
-
-    trace = report.trace
-    rows = sample_rows(report, max_rows)
-    caption = None
-    if len(rows) < trace.rows:
-        caption = (
-            f"showing {len(rows)} of {trace.rows:,} rows (first, last, disagreeing rows, evenly "
-            f"spaced); --all shows every row, --format csv exports them"
-        )
-    columns = _columns(report)
-    # get_last_lr() is the lr on every row: leave its column out and say so in the title
-    same_last = report.last_lr is not None and not (report.flags & LAST_LR_BAD).any()
-    if same_last:
-        columns = columns[1:]
-    shown = " · ".join(HEADINGS[c] for c, _ in columns)
-    title = f"{trace.name}: {shown} vs the lr" if columns else trace.name
-    if same_last:
-        title += (
-            " (get_last_lr() is the lr on every row)"
-            if columns
-            else (": get_last_lr() is the lr on every row")
-        )
-    elif not columns:
-        title += f": {trace.scheduler} has no lr getter to compare"
-    table = Table(
-        title=title,
-        caption=caption,
-        title_justify="left",
-        caption_justify="left",
-        header_style="bold",
-        box=box.SIMPLE_HEAD,
-    )
-    table.add_column("step", justify="right")
-    table.add_column("x" if trace.per_batch else "epoch", justify="right")  # x = e + i / iters
-    many = len(trace.groups) > 1
-    if many:
-        table.add_column("group")
-    table.add_column("lr", justify="right", style="cyan", no_wrap=True)
-    for label, _ in columns:
-        table.add_column(HEADINGS[label], justify="right", no_wrap=True)
-    table.add_column("kind", min_width=10)
-    _, epoch, _, x = trace.positions()
-    prev = -1
-    for k in rows:
-        if prev >= 0 and k > prev + 1:
-            table.add_row(Text(f"⋮ {k - prev - 1:,}", style="dim"))
-        where = f"{float(x[k]):.6g}" if trace.per_batch else str(int(epoch[k]))
-        flag = int(report.flags[k])
-        kinds = ", ".join(SHORT[f] for f in SHORT if flag & f)
-        for g, group in enumerate(trace.groups):
-            lr = float(trace.lr[k, g])
-            cells: list[Text | str] = [str(k), where] if g == 0 else ["", ""]
-            if many:
-                cells.append(group)
-            cells.append(fmt(lr))
-            for _, values in columns:
-                assert values is not None
-                v = float(values[k, g])
-                cells.append(Text("raised", style="red") if math.isnan(v) else _cell(v, lr))
-            cells.append(kinds if g == 0 else "")
-            table.add_row(*cells, style="on grey15" if flag else None)
-        prev = k
-    return table
-
-
-def _columns(report: DiffReport) -> list[tuple[str, np.ndarray | None]]:
-    cols: list[tuple[str, np.ndarray | None]] = []
-    if report.last_lr is not None:
-        cols.append(("get_last_lr", report.last_lr))
-    if report.get_lr is not None:
-        cols.append(("get_lr", report.get_lr))
-    if report.closed_form is not None:
-        cols.append(("closed_form", report.closed_form))
-    return cols
-
-
-def iter_csv(report: DiffReport) -> Iterator[str]:
-    """Every row as CSV: positions, per group the lr and each getter, then the kinds."""
-    trace = report.trace
-    cols = _columns(report)
-    names = ["step", "epoch", "iter", "x"]
-    for group in trace.groups:
-        names += [f"lr_{group}"] + [f"{label}_{group}" for label, _ in cols]
-    yield ",".join([*names, "disagreement"]) + "\n"
-
-    def cell(v: float) -> str:
-        return "" if math.isnan(v) else _num(v)
-
-    for start in range(0, trace.rows, CHUNK_ROWS):
-        stop = min(start + CHUNK_ROWS, trace.rows)
-        step, epoch, it, x = trace.positions(start, stop)
-        lines = []
-        for i, k in enumerate(range(start, stop)):
-            out = [str(int(step[i])), str(int(epoch[i])), str(int(it[i])), _num(float(x[i]))]
-            for g in range(len(trace.groups)):
-                out.append(_num(float(trace.lr[k, g])))
-                out += [cell(float(values[k, g])) for _, values in cols if values is not None]
-            out.append(" ".join(report.row_kinds(k)))
-            lines.append(",".join(out) + "\n")
-        yield "".join(lines)
-
-
-def iter_json(report: DiffReport) -> Iterator[str]:
-    """One JSON object: the run's header, every row with each getter's values, the summary."""
-    trace = report.trace
-    head = json_head(trace) | {
-        "get_lr_raises": report.get_lr_raises,  # e.g. "NotImplementedError", or null
-        "closed_form": report.closed_form is not None,  # whether the class has one
-        "missing": report.missing,  # getters the object lacks: their values are null
-    }
-    yield json.dumps(head)[:-1] + ', "rows": ['
-
-    def values(array: np.ndarray | None, k: int) -> str:
-        if array is None:
-            return "null"
-        row = [float(v) for v in array[k]]
-        if all(math.isnan(v) for v in row):
-            return "null"
-        return "[" + ", ".join(_json_num(v) for v in row) + "]"
-
-    for start in range(0, trace.rows, CHUNK_ROWS):
-        lines = []
-        for k in range(start, min(start + CHUNK_ROWS, trace.rows)):
-            row = trace.row(k)
-            mom = ", ".join(_json_num(m) for m in row["momentum"])
-            lines.append(
-                f'{{"step": {k}, "epoch": {row["epoch"]}, "iter": {row["iter"]}, '
-                f'"x": {_json_num(row["x"])}, '
-                f'"lr": [{", ".join(_json_num(v) for v in row["lr"])}], "momentum": [{mom}], '
-                f'"get_last_lr": {values(report.last_lr, k)}, '
-                f'"get_lr": {values(report.get_lr, k)}, '
-                f'"closed_form": {values(report.closed_form, k)}, '
-                f'"disagree": {json.dumps(report.row_kinds(k))}}}'
-            )
-        yield ("\n  " if start == 0 else ",\n  ") + ",\n  ".join(lines)
-    tail = {
-        "summary": {
-            "rows": trace.rows,
-            "disagreeing_rows": report.disagreeing_rows,
-            "kinds": [
-                {"id": k.id, "rows": k.rows, "first_row": k.first_row, "note": k.note}
-                for k in report.kinds
-            ],
-        },
-        "notes": trace.notes + report.notes,
-        "warnings": [vars(w) for w in trace.warnings],
-        "error": vars(trace.error) if trace.error else None,
-    }
-    yield "\n], " + json.dumps(tail)[1:] + "\n"

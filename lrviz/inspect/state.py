@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 import copy
-import math
 import warnings
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from rich.text import Text
-from rich.tree import Tree
-
 from ..errors import RunError, UsageError
+from ..reports import FUNCTION_KEYS, StateNode, StateReport
 from ..spec import SchedulerSpec
 
 if TYPE_CHECKING:
@@ -20,10 +16,6 @@ if TYPE_CHECKING:
     from ..trace import Trace
 
 T = TypeVar("T")
-# Constructor parameters whose functions a spec writes as expressions; state_dict() never
-# saves plain functions (it stores None, or a callable object's __dict__).
-FUNCTION_KEYS = {"lr_lambdas": "lr_lambda", "_scale_fn_custom": "scale_fn"}
-LIST_PREVIEW = 8  # list items shown in the tree before eliding
 
 
 def steps_before_row(plan: Plan, k: int) -> int:
@@ -108,17 +100,6 @@ def capture(
     return trace, got
 
 
-@dataclass
-class StateNode:
-    """One scheduler's state_dict() (children's states split out) and where it came from."""
-
-    cls: str
-    key: str  # the spec's key path, e.g. "scheduler.schedulers[1]"
-    state: dict[str, Any]
-    children: list[StateNode] = field(default_factory=list)
-    expressions: dict[str, Any] = field(default_factory=dict)  # state key -> spec expression(s)
-
-
 def state_tree(built: Built, spec_node: SchedulerSpec | None) -> StateNode:
     """A deep copy of the live scheduler's state_dict(), as a tree that mirrors the spec."""
     return _node(built.scheduler, built.scheduler.state_dict(), spec_node, "scheduler")
@@ -143,89 +124,8 @@ def _node(sched: Any, state: dict[str, Any], spec: SchedulerSpec | None, key: st
     return node
 
 
-def state_at(plan: Plan, at: int) -> tuple[Trace, StateNode | None]:
+def state_at(plan: Plan, at: int) -> StateReport:
     """The run (for its warnings and failure) and the state after `at` scheduler steps."""
     check_at(plan, at, last=plan.rows, why="0 is the freshly built scheduler")
     trace, got = capture(plan, [at], lambda built: state_tree(built, plan.spec.scheduler))
-    return trace, got.get(at)
-
-
-# --- output --------------------------------------------------------------------------------
-
-
-def _expression_text(value: Any) -> str:
-    if isinstance(value, list):
-        return "[" + ", ".join(f'"{v}"' for v in value) + "]"
-    return f'"{value}"'
-
-
-def _short(value: Any) -> str:
-    """A value for reading: floats at full precision, long lists elided."""
-    if isinstance(value, (list, tuple)):
-        items = [_short(v) for v in value[:LIST_PREVIEW]]
-        more = f", … ({len(value):,} items)" if len(value) > LIST_PREVIEW else ""
-        open_, close = ("[", "]") if isinstance(value, list) else ("(", ")")
-        return open_ + ", ".join(items) + more + close
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{k}: {_short(v)}" for k, v in value.items()) + "}"
-    if callable(value):
-        return "<function>"
-    if hasattr(value, "tolist"):  # a tensor lr
-        return f"tensor({_short(value.tolist())})"
-    return repr(value)
-
-
-def render_tree(node: StateNode, title: str) -> Tree:
-    """The state as a rich Tree: one branch per key, children of composites nested."""
-    tree = Tree(Text(title, style="bold"))
-    _fill(tree, node)
-    return tree
-
-
-def _fill(tree: Tree, node: StateNode, index: str = "") -> None:
-    branch = tree.add(Text.assemble(index, (node.cls, "bold cyan"), f"  {node.key}"))
-    for key, value in node.state.items():
-        line = Text.assemble((f"{key}: ", "bold"), _short(value))
-        if key in node.expressions:
-            line.append(
-                f"  ← functions are not saved; this spec's {FUNCTION_KEYS[key]}: "
-                f"{_expression_text(node.expressions[key])}",
-                style="yellow",
-            )
-        branch.add(line)
-    if node.children:
-        nested = branch.add(Text.assemble(("_schedulers", "bold"), ": the children's state dicts"))
-        for i, child in enumerate(node.children):
-            _fill(nested, child, f"[{i}] ")
-
-
-def to_json(node: StateNode) -> dict[str, Any]:
-    """The tree as JSON-safe data: non-finite floats as strings, functions as their text."""
-    out: dict[str, Any] = {
-        "class": node.cls,
-        "key": node.key,
-        "state": {k: _jsonable(v, node.expressions.get(k)) for k, v in node.state.items()},
-    }
-    if node.expressions:
-        out["functions_not_saved"] = dict(node.expressions)
-    if node.children:
-        out["state"]["_schedulers"] = [to_json(c) for c in node.children]
-    return out
-
-
-def _jsonable(value: Any, expression: Any = None) -> Any:
-    if isinstance(value, bool) or value is None or isinstance(value, (int, str)):
-        return value
-    if isinstance(value, float):
-        if math.isfinite(value):
-            return value
-        return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if hasattr(value, "tolist"):
-        return _jsonable(value.tolist())
-    if callable(value):
-        return expression if isinstance(expression, str) else "<function>"
-    return repr(value)
+    return StateReport(trace, at, got.get(at), end_of_run=at == plan.rows)

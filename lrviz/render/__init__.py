@@ -1,1 +1,2 @@
-"""Renderers: Trace -> a rich Table, text formats, or a matplotlib Figure. They never print."""
+"""Renderers: a Trace or an inspector's report -> a rich Table or Tree, CSV/JSON/Markdown text,
+or a matplotlib Figure. They never print."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import warnings
 from pathlib import Path
 
@@ -48,6 +49,25 @@ def test_diff_table_counts_samples_and_explains():
         "get_last_lr()."
     ) in text
     assert result.stderr == ""  # get_lr()'s own warning is the inspection's, not the run's
+
+
+@pytest.mark.parametrize(
+    ("spec", "verdict"),
+    [
+        ("exponentiallr", "ExponentialLR: get_lr() is not a getter — it computes the next "
+         "step's lr; use get_last_lr()"),
+        ("steplr", "StepLR: get_lr() is not a getter — it re-applies the last update; use "
+         "get_last_lr()"),
+        ("docs_sequential", "SequentialLR: get_lr() is not implemented; use get_last_lr()"),
+        ("lambdalr", "LambdaLR: every getter agrees with the lr in use (get_last_lr() and "
+         "get_lr())"),
+    ],
+)  # fmt: skip
+def test_diff_table_opens_with_a_verdict(spec: str, verdict: str):
+    result = runner.invoke(app, ["diff", spec], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.splitlines()[0] == verdict
+    assert "verdict" not in json.loads(invoke("diff", spec, "-f", "json").stdout)  # text only
 
 
 def test_diff_csv_has_every_getter_per_group_at_full_precision():
@@ -205,6 +225,22 @@ def test_resume_single_k_text():
         "ok: the documented order (optimizer state, then scheduler state) resumes exactly"
     ) in text
     assert "load order: scheduler.load before optimizer.load gives the same rows" in text
+    # each variant's builds and loads, one step per line, in the order a script runs them
+    wide = runner.invoke(app, ["resume", "steplr", "--at", "40"], env={"COLUMNS": "120"})
+    lines = [line.strip() for line in wide.stdout.splitlines()]
+    heading = next(k for k, line in enumerate(lines) if line.startswith("resumed by (in order)"))
+    assert re.split(r"  +", lines[heading]) == [
+        "resumed by (in order)",
+        "result",
+        "first difference",
+    ]
+    steps = [line.split("  ")[0] for line in lines[heading + 2 : heading + 14]]
+    assert steps == [
+        "new optimizer + scheduler", "→ optimizer.load", "→ scheduler.load (documented)",
+        "new optimizer + scheduler", "→ scheduler.load", "→ optimizer.load",
+        "new optimizer + scheduler", "→ scheduler.load only",
+        "new optimizer", "→ optimizer.load", "→ new scheduler", "→ scheduler.load",
+    ]  # fmt: skip
     assert result.stderr == ""
 
 
@@ -217,7 +253,8 @@ def test_resume_json():
     assert list(variants) == ["documented", "scheduler_then_optimizer", "scheduler_only",
                               "optimizer_before_scheduler"]  # fmt: skip
     assert variants["documented"] == {
-        "id": "documented", "label": "optimizer.load, then scheduler.load (documented)",
+        "id": "documented",
+        "label": "new optimizer + scheduler → optimizer.load → scheduler.load (documented)",
         "documented": True, "checkpoints": 1, "identical": 1, "first_difference": None,
         "rows_compared": 20, "rows_differing": 0,
     }  # fmt: skip
@@ -277,6 +314,60 @@ def test_resume_that_differs_exits_1(monkeypatch: pytest.MonkeyPatch):
         "(resumed)\n"
     )
     assert "DIFFERS: the documented order" in result.stdout
+
+
+# --- one JSON shape -------------------------------------------------------------------------
+
+HEAD = ["name", "torch_version", "scheduler", "step_mode", "order", "iters_per_epoch", "groups"]
+
+
+def _json_docs(spec: str, *options: str, state_at: str, resume_at: str) -> dict[str, dict]:
+    """The JSON document of table, diff, state and resume for one spec."""
+    commands = {
+        "table": ("table",),
+        "diff": ("diff",),
+        "state": ("state", "--at", state_at),
+        "resume": ("resume", "--at", resume_at),
+    }
+    docs = {}
+    for name, command in commands.items():
+        result = invoke(*command, spec, *options, "-f", "json")
+        assert result.exit_code == 0, (name, result.stderr)
+        docs[name] = json.loads(result.stdout)
+    return docs
+
+
+def test_every_json_document_has_the_tables_header_and_tail():
+    docs = _json_docs("lambdalr", "--iters", "2", state_at="3", resume_at="3")
+    table = docs["table"]
+    assert {k: table[k] for k in HEAD} == {
+        "name": "lambdalr", "torch_version": table["torch_version"], "scheduler": "LambdaLR",
+        "step_mode": "epoch", "order": "optimizer_first", "iters_per_epoch": 2,
+        "groups": ["backbone", "head"],
+    }  # fmt: skip
+    for name, doc in docs.items():
+        assert list(doc)[: len(HEAD)] == HEAD, name
+        assert {k: doc[k] for k in HEAD} == {k: table[k] for k in HEAD}, name
+        assert (doc["warnings"], doc["error"]) == ([], None), name
+        assert doc["notes"][0] == "bundled preset 'lambdalr'", name
+
+
+def test_non_finite_floats_are_written_one_way_in_every_json(tmp_path: Path):
+    spec = tmp_path / "overflow.yaml"  # lr: 3e306, inf, inf, nan, -inf
+    spec.write_text(
+        'scheduler: {type: LambdaLR, lr_lambda: "1e307 * 10 ** epoch * (3 - epoch)"}\n'
+        "run: {epochs: 5}\n"
+    )
+    docs = _json_docs(str(spec), state_at="4", resume_at="2")
+    lrs = [[3e306], ["Infinity"], ["Infinity"], ["NaN"], ["-Infinity"]]
+    assert [r["lr"] for r in docs["table"]["rows"]] == lrs
+    assert [r["lr"] for r in docs["diff"]["rows"]] == lrs
+    assert docs["state"]["state"]["state"]["_last_lr"] == ["-Infinity"]
+    variants = {v["id"]: v for v in docs["resume"]["variants"]}
+    assert variants["scheduler_only"]["first_difference"] == {
+        "at": 2, "row": 2, "column": "lr", "group": "group0",
+        "uninterrupted": "Infinity", "resumed": 3e306,
+    }  # fmt: skip
 
 
 # --- code -------------------------------------------------------------------------------------

@@ -13,6 +13,8 @@ import torch
 from lrviz.inspect import diff as diff_mod
 from lrviz.load import Options, load_plan
 from lrviz.presets import preset_names, preset_path
+from lrviz.render import diff as render_diff
+from lrviz.reports import DiffReport
 from lrviz.simulation import run
 from lrviz.spec import load_yaml
 from tests.reference import _find, _scheduler
@@ -242,12 +244,12 @@ def test_composites_and_plateau_explain_why_get_lr_raises():
         "optimizer.param_groups are the getters."
     )
     assert chained.disagreeing_rows == plateau.disagreeing_rows == 0
-    assert diff_mod.summary_lines(chained)[0] == "all 10 rows agree: get_last_lr() equals the lr"
+    assert render_diff.summary_lines(chained)[0] == "all 10 rows agree: get_last_lr() equals the lr"
 
 
 def test_sampling_keeps_first_last_and_disagreeing_rows():
     report = diff_mod.inspect_plan(_plan("steplr"))
-    rows = diff_mod.sample_rows(report, 12)
+    rows = render_diff.sample_rows(report, 12)
     assert len(rows) == 12
     assert {0, 30, 60, 90, 99} <= set(rows)
 
@@ -326,20 +328,22 @@ def test_a_scheduler_without_getters_is_shown_without_blame():
     assert (report.last_lr, report.get_lr, report.closed_form) == (None, None, None)
     assert report.missing == ["get_last_lr", "get_lr", "closed_form"]
     assert report.kinds == [] and report.disagreeing_rows == 0
-    assert diff_mod.summary_lines(report) == [
+    assert render_diff.summary_lines(report) == [
         "4 rows, nothing to compare: _Halving has no lr getter",
         "note: _Halving is not a torch LRScheduler and has none of torch's lr getters "
         "(get_last_lr(), get_lr(), _get_closed_form_lr()): there is nothing to compare with the "
         "lr (optimizer.param_groups), which is shown as it is.",
     ]
-    assert next(diff_mod.iter_csv(report)) == "step,epoch,iter,x,lr_group0,lr_group1,disagreement\n"
-    data = json.loads("".join(diff_mod.iter_json(report)))
+    assert (
+        next(render_diff.iter_csv(report)) == "step,epoch,iter,x,lr_group0,lr_group1,disagreement\n"
+    )
+    data = json.loads("".join(render_diff.iter_json(report)))
     assert data["missing"] == ["get_last_lr", "get_lr", "closed_form"]
     assert {(r["get_last_lr"], r["get_lr"], r["closed_form"]) for r in data["rows"]} == {
         (None, None, None)
     }
     assert data["summary"]["kinds"] == []
-    table = diff_mod.render_diff_table(report)
+    table = render_diff.render_diff_table(report)
     assert table.title == "_Halving: _Halving has no lr getter to compare"
     assert [c.header for c in table.columns] == ["step", "epoch", "group", "lr", "kind"]
 
@@ -349,13 +353,13 @@ def test_a_scheduler_with_only_get_last_lr_is_compared_on_that():
     assert report.missing == ["get_lr", "closed_form"]
     assert report.last_lr is not None and np.array_equal(report.last_lr, report.trace.lr)
     assert report.get_lr is None and report.disagreeing_rows == 0
-    assert diff_mod.summary_lines(report) == [
+    assert render_diff.summary_lines(report) == [
         "all 4 rows agree: get_last_lr() equals the lr",
         "note: _WithLastLr is not a torch LRScheduler and has no get_lr() or "
         "_get_closed_form_lr(): only get_last_lr() is compared with the lr "
         "(optimizer.param_groups).",
     ]
-    header = next(diff_mod.iter_csv(report))
+    header = next(render_diff.iter_csv(report))
     assert header == (
         "step,epoch,iter,x,lr_group0,get_last_lr_group0,lr_group1,get_last_lr_group1,disagreement\n"
     )
@@ -377,10 +381,10 @@ def test_a_scheduler_with_only_get_lr_is_compared_on_that_without_torchs_explana
         "_WithGetLr is not a torch LRScheduler and has no get_last_lr() or "
         "_get_closed_form_lr(): only get_lr() is compared with the lr (optimizer.param_groups)."
     ]
-    data = json.loads("".join(diff_mod.iter_json(report)))
+    data = json.loads("".join(render_diff.iter_json(report)))
     assert data["rows"][0]["get_last_lr"] is None
     assert data["rows"][0]["get_lr"] == [0.05, 0.005]
-    assert diff_mod.render_diff_table(report).title == "_WithGetLr: get_lr() vs the lr"
+    assert render_diff.render_diff_table(report).title == "_WithGetLr: get_lr() vs the lr"
 
 
 def test_a_get_last_lr_that_raises_is_reported_as_raising_not_stale():
@@ -390,3 +394,54 @@ def test_a_get_last_lr_that_raises_is_reported_as_raising_not_stale():
         "get_last_lr() raised on 4 rows (first: row 0): RuntimeError: no record kept."
     )
     assert "get_lr_error" not in report.row_kinds(0)
+
+
+# --- the verdict: which getter returns the lr in use ---------------------------------------
+
+
+def test_the_verdict_names_the_getter_to_read_the_lr_with():
+    use_groups = "use optimizer.param_groups[g]['lr']"
+    assert (
+        render_diff.verdict(_duck_diff(_Halving))
+        == f"_Halving: no lr getter to compare; {use_groups}"
+    )
+    assert render_diff.verdict(_duck_diff(_WithLastLr)) == (
+        "_WithLastLr: get_last_lr() returns the lr in use"
+    )
+    assert render_diff.verdict(_duck_diff(_WithGetLr)) == (
+        f"_WithGetLr: get_lr() is not a getter — it computes the next step's lr; {use_groups}"
+    )
+    assert render_diff.verdict(_duck_diff(_BrokenLastLr)) == (
+        f"_BrokenLastLr: get_last_lr() raises; {use_groups}"
+    )
+    constant = diff_mod.inspect_plan(_plan("constantlr", "scheduler.factor=1.0"))
+    assert render_diff.verdict(constant) == (
+        "ConstantLR: every getter agrees with the lr in use (get_last_lr(), get_lr() and the "
+        "closed form)"
+    )
+
+
+def _report(flags: list[int]) -> DiffReport:
+    """A report as diff would make it, with these per-row flags (values do not matter here)."""
+    trace = run(_plan("steplr", epochs=len(flags)))
+    lr = trace.lr
+    return DiffReport(trace, lr, lr, None, lr, np.array(flags), [])
+
+
+def test_the_verdict_follows_the_kinds():
+    drift, differs = diff_mod.CLOSED_DRIFT, diff_mod.CLOSED_DIFFERS
+    assert render_diff.verdict(_report([0, drift])) == (
+        "StepLR: every getter agrees with the lr in use (get_last_lr() and get_lr()); the "
+        "closed form up to rounding"
+    )
+    assert render_diff.verdict(_report([differs, 0])) == (
+        "StepLR: the closed form follows another formula than step(); use get_last_lr()"
+    )
+    assert render_diff.verdict(_report([diff_mod.LAST_LR, 0])) == (
+        "StepLR: get_last_lr() is stale; use get_lr()"
+    )
+    both = diff_mod.GET_LR_AHEAD | diff_mod.LAST_LR
+    assert render_diff.verdict(_report([both, diff_mod.GET_LR_REAPPLIED])) == (
+        "StepLR: get_lr() is not a getter — it re-applies the last update; get_last_lr() is "
+        "stale; use optimizer.param_groups[g]['lr']"
+    )

@@ -14,6 +14,9 @@ from lrviz.errors import UsageError
 from lrviz.inspect import state as state_mod
 from lrviz.load import Options, load_plan
 from lrviz.presets import preset_path
+from lrviz.render import state as render_state
+from lrviz.render.json import plain
+from lrviz.reports import StateNode
 from lrviz.spec import load_yaml
 from tests.reference import _find, _scheduler
 
@@ -48,7 +51,7 @@ def _plain_state(name: str, plan, steps: int) -> dict:
     return scheduler.state_dict()
 
 
-def _as_state_dict(node: state_mod.StateNode) -> dict:
+def _as_state_dict(node: StateNode) -> dict:
     """The tree put back together the way torch nests it."""
     out = dict(node.state)
     if node.children:
@@ -61,20 +64,21 @@ def test_state_after_k_steps_equals_plain_torch(cls: str):
     name = cls.lower()
     plan = load_plan(name, Options(epochs={"cycliclr": 2, "onecyclelr": 2}.get(name)))
     for at in (0, plan.rows // 3, plan.rows):
-        trace, node = state_mod.state_at(plan, at)
-        assert node is not None and trace.error is None
+        report = state_mod.state_at(plan, at)
+        node = report.node
+        assert node is not None and report.trace.error is None
         assert node.cls == cls
         assert _as_state_dict(node) == _plain_state(name, plan, at)
 
 
 def test_state_holds_no_functions_and_the_tree_shows_the_expressions():
     plan = load_plan("lambdalr")
-    _, node = state_mod.state_at(plan, 3)
+    node = state_mod.state_at(plan, 3).node
     assert node is not None
     assert node.state["lr_lambdas"] == [None, None]  # torch never saves plain functions
     assert node.expressions == {"lr_lambdas": ["0.95 ** epoch", "1 / (1 + 0.1 * epoch)"]}
     console = Console(width=200, record=True)
-    console.print(state_mod.render_tree(node, "title"))
+    console.print(render_state.render_tree(node, "title"))
     text = console.export_text()
     assert (
         "lr_lambdas: [None, None]  ← functions are not saved; this spec's lr_lambda: "
@@ -84,23 +88,23 @@ def test_state_holds_no_functions_and_the_tree_shows_the_expressions():
 
 
 def test_cycliclr_scale_fn_is_not_saved_either():
-    _, node = state_mod.state_at(load_plan("cycliclr_scale_fn"), 5)
+    node = state_mod.state_at(load_plan("cycliclr_scale_fn"), 5).node
     assert node is not None
     assert node.state["_scale_fn_custom"] is None
-    doc = state_mod.to_json(node)
+    doc = render_state.to_json(node)
     assert doc["functions_not_saved"] == {"_scale_fn_custom": "0.5 * (1 + sin(x * pi / 2))"}
     assert doc["state"]["last_epoch"] == 5
 
 
 def test_composite_children_nest_with_their_spec_keys():
-    _, node = state_mod.state_at(load_plan("warmup_cosine"), 7)
+    node = state_mod.state_at(load_plan("warmup_cosine"), 7).node
     assert node is not None
     assert [(c.cls, c.key) for c in node.children] == [
         ("LinearLR", "scheduler.schedulers[0]"),
         ("CosineAnnealingLR", "scheduler.schedulers[1]"),
     ]
     assert "_schedulers" not in node.state
-    doc = state_mod.to_json(node)
+    doc = render_state.to_json(node)
     assert [c["class"] for c in doc["state"]["_schedulers"]] == ["LinearLR", "CosineAnnealingLR"]
     json.dumps(doc)  # JSON-safe throughout
 
@@ -108,7 +112,7 @@ def test_composite_children_nest_with_their_spec_keys():
 def test_scheduler_first_order_counts_steps_the_same_way():
     plan = load_plan("steplr", Options(("run.order=scheduler_first",)))
     for at in (0, 1, 31, plan.rows):
-        _, node = state_mod.state_at(plan, at)
+        node = state_mod.state_at(plan, at).node
         assert node is not None
         assert node.state["last_epoch"] == at
         assert node.state["_step_count"] == at + 1
@@ -127,24 +131,25 @@ def test_k_out_of_range_names_the_range():
 
 def test_a_state_past_the_failure_does_not_exist():
     plan = load_plan("onecyclelr", Options(("scheduler.total_steps=10",)))
-    trace, node = state_mod.state_at(plan, 20)
-    assert node is None
-    assert trace.error is not None and trace.error.step == 11
-    _, node = state_mod.state_at(plan, 10)
+    report = state_mod.state_at(plan, 20)
+    assert report.node is None
+    assert report.trace.error is not None and report.trace.error.step == 11
+    node = state_mod.state_at(plan, 10).node
     assert node is not None and node.state["last_epoch"] == 10
 
 
 def test_json_values_are_json_safe():
-    assert state_mod._jsonable(math.inf) == "Infinity"
-    assert state_mod._jsonable(-math.inf) == "-Infinity"
-    assert state_mod._jsonable(math.nan) == "NaN"
-    assert state_mod._jsonable((0.9, 0.999)) == [0.9, 0.999]
-    assert state_mod._jsonable(lambda x: x) == "<function>"
-    assert state_mod._jsonable(lambda x: x, "0.9 ** x") == "0.9 ** x"
-    assert state_mod._jsonable(torch.tensor([0.5])) == [0.5]
-    _, node = state_mod.state_at(load_plan("reducelronplateau"), 0)
+    assert plain(math.inf) == "Infinity"
+    assert plain(-math.inf) == "-Infinity"
+    assert plain(math.nan) == "NaN"
+    assert plain((0.9, 0.999)) == [0.9, 0.999]
+    assert plain(lambda x: x) == "<function>"
+    assert plain(torch.tensor([0.5])) == [0.5]
+    saved = StateNode("LambdaLR", "scheduler", {"fn": lambda x: x}, expressions={"fn": "0.9 ** x"})
+    assert render_state.to_json(saved)["state"]["fn"] == "0.9 ** x"  # a callable that was saved
+    node = state_mod.state_at(load_plan("reducelronplateau"), 0).node
     assert node is not None
-    assert state_mod.to_json(node)["state"]["best"] == "Infinity"  # mode=min starts at inf
+    assert render_state.to_json(node)["state"]["best"] == "Infinity"  # mode=min starts at inf
 
 
 def test_a_state_that_cannot_be_taken_is_a_run_error_not_a_torch_failure():
