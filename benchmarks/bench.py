@@ -134,6 +134,18 @@ def main() -> None:
             f"about {big / small:.0f}x): " + ", ".join(growth)
         )
 
+    print("\n## Training: the textbook comparison (`lrviz train`, one thread)\n")
+    r = run_case("lrviz_train_textbook", 0, out)
+    if "error" in r:
+        print(f"- failed: {r['error']}")
+    else:
+        print(
+            f"- six specs × 30 epochs × 45 batches, data loading included: "
+            f"{fmt_s(r['seconds'])} [each spec well under 60 s]"
+        )
+        for name, one in r.get("per_spec", {}).items():
+            print(f"  - {name}: {fmt_s(one['seconds'])}, test accuracy {one['test_acc']:.3f}")
+
     lrviz = str(BIN / "lrviz")
     print("\n## Start-up and small commands (median wall time, whole process)\n")
     print(f"- `lrviz --help`: {fmt_s(wall([lrviz, '--help'], 5))} [< 0.3 s]")
