@@ -14,7 +14,15 @@ from ..errors import UsageError
 
 DEFAULT_MAX_ROWS = 20_000_000  # build.DEFAULT_MAX_ROWS; not imported, so --help stays light
 STEP_MODES = ("epoch", "batch", "fractional")
-FORMATS = ("native", "lightning", "hydra", "hf")  # formats.FORMATS (checked in a test)
+# formats.FORMATS (checked in a test)
+FORMATS = (
+    "native",
+    "lightning",
+    "hydra",
+    "hf",
+    "torchtune",
+    "yolo",
+)
 
 
 def _option(name: str, annotation: Any, default: Any) -> inspect.Parameter:
@@ -83,8 +91,9 @@ SHARED = (
             typer.Option(
                 "--from",
                 metavar="FORMAT",
-                help="Read SPEC as native, lightning (LightningCLI), hydra or hf (transformers "
-                "TrainingArguments); default: recognised from the file's own markers.",
+                help="Read SPEC as native, lightning (LightningCLI), hydra, hf (transformers "
+                "TrainingArguments), torchtune or yolo (a YOLOv5 hyp file); default: recognised "
+                "from the file's own markers.",
             ),
         ],
         None,

@@ -10,7 +10,7 @@ from typing import Any
 from ..errors import Problem, SpecError, did_you_mean
 from ..spec import locate
 
-FORMATS = ("native", "lightning", "hydra", "hf")
+FORMATS = ("native", "lightning", "hydra", "hf", "torchtune", "yolo")
 # Modules whose classes a foreign config may name; lrviz maps these names to its catalog by
 # string prefix and never imports a module a config names.
 SCHEDULER_MODULES = ("torch.optim.lr_scheduler.",)
@@ -70,9 +70,7 @@ MARKERS = {
 }
 # Formats lrviz recognises but has no reader for yet: refused by name, never guessed at.
 UNREAD = {
-    "torchtune": "a torchtune config (_component_ keys)",
     "mmengine": "an mmengine config (param_scheduler / optim_wrapper)",
-    "yolo": "an ultralytics/YOLOv5 hyperparameter file (lr0, lrf)",
 }
 LOOKED_FOR = (
     "a native spec (scheduler: {type: ...}), LightningCLI (class_path), Hydra (_target_) "
@@ -97,6 +95,9 @@ def detect(data: Any) -> str:
     if _native_scheduler(sched):
         return "native"
     found = _markers(data)
+    own = _torchtune_or_yolo(data, found)
+    if own is not None:
+        return own
     unread = _unread(data, found)
     if unread is not None:
         raise Unrecognised(
@@ -183,14 +184,34 @@ def _markers(data: Any) -> dict[str, str]:
     return found
 
 
+def _torchtune_or_yolo(data: dict[str, Any], found: dict[str, str]) -> str | None:
+    """torchtune (_component_) or a YOLOv5 hyp file (lr0 and lrf), on their own markers only."""
+    from .yolo import is_config
+
+    if "torchtune" in found:
+        mine, others = found["torchtune"], [(k, w) for k, w in found.items() if k != "torchtune"]
+        if others:
+            kind, where = others[0]
+            raise Unrecognised(
+                f"this file has both torchtune (_component_ at {mine}) and {kind} markers "
+                f"(at {where}); pass --from torchtune or --from {kind}"
+            )
+        return "torchtune"
+    if is_config(data):
+        if found:
+            kind, where = next(iter(found.items()))
+            raise Unrecognised(
+                f"YOLOv5 hyperparameters (lr0, lrf) next to {kind} markers (at {where}): "
+                f"not guessing; pass --from yolo if it is a YOLOv5 hyp file"
+            )
+        return "yolo"
+    return None
+
+
 def _unread(data: dict[str, Any], found: dict[str, str]) -> str | None:
     """A known format that lrviz has no reader for, or None."""
-    if "torchtune" in found:
-        return "torchtune"
     if "param_scheduler" in data or "optim_wrapper" in data:
         return "mmengine"
-    if "lr0" in data and "lrf" in data:
-        return "yolo"
     return None
 
 
@@ -399,12 +420,18 @@ def unknown(ctx: Ctx, node: dict[str, Any], key: str, allowed: tuple[str, ...]) 
 
 def convert(fmt: str, data: Any, ctx: Ctx, stem: str) -> dict[str, Any]:
     """Native spec data from a document in `fmt`; raises SpecError when it cannot be read."""
-    from . import hf, hydra, lightning
+    from . import hf, hydra, lightning, torchtune, yolo
 
     if not isinstance(data, dict):
         ctx.problem(None, f"expected a {fmt} config (a mapping), got {type(data).__name__}")
         raise SpecError(ctx.problems)
-    converter = {"lightning": lightning.convert, "hydra": hydra.convert, "hf": hf.convert}[fmt]
+    converter = {
+        "lightning": lightning.convert,
+        "hydra": hydra.convert,
+        "hf": hf.convert,
+        "torchtune": torchtune.convert,
+        "yolo": yolo.convert,
+    }[fmt]
     native = converter(data, ctx)
     if ctx.problems:
         raise SpecError(ctx.problems)
