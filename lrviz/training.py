@@ -20,7 +20,7 @@ import dataclasses
 import math
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -97,18 +97,6 @@ class TrainRun:
         """Per completed epoch, every group's lr at the epoch's first optimizer step."""
         first = [e * self.rows_per_epoch for e in range(self.epochs)]
         return [[float(v) for v in self.trace.lr[k]] for k in first if k < self.trace.rows]
-
-
-@dataclass
-class Setup:
-    """What every run of one comparison shares: model, data, seed (for headers and JSON)."""
-
-    model: str
-    data: str
-    seed: int
-    batch_size: int | None = None
-    threads: int = DEFAULT_THREADS
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 # --- the built-in data and models -------------------------------------------------------
@@ -360,6 +348,7 @@ class _HeldOutLoss:
         self.fed: list[float] = []
 
     def __getitem__(self, n: int) -> float:
+        # n counts the scheduler's steps; the value is whatever the model scores right now
         value = self.loop.held_out_loss()
         self.fed.append(value)
         return value

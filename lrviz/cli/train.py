@@ -50,10 +50,11 @@ def train_command(
         str, typer.Option("--model", help="The built-in model: lenet (a small CNN) or mlp.")
     ] = "lenet",
     seed: Annotated[
-        int, typer.Option("--seed", help="Seeds the initialisation and the batch order.")
+        int,
+        typer.Option("--seed", metavar="N", help="Seeds the initialisation and the batch order."),
     ] = 0,
     batch_size: Annotated[
-        int, typer.Option("--batch-size", min=1, help="Training images per batch.")
+        int, typer.Option("--batch-size", min=1, metavar="N", help="Training images per batch.")
     ] = 32,
     limit: Annotated[
         int | None,
@@ -62,13 +63,14 @@ def train_command(
         ),
     ] = None,
     rows: Annotated[
-        int, typer.Option("--rows", min=3, help="Epochs to show per spec in table format.")
+        int,
+        typer.Option("--rows", min=3, metavar="N", help="Epochs to show per spec in table format."),
     ] = 40,
     log: Annotated[bool, typer.Option("--log", help="Log scale for the lr panel.")] = False,
     title: Annotated[str | None, typer.Option("--title", help="Title above the figure.")] = None,
     opts: Any = None,
 ) -> None:
-    """Train a small CNN on scikit-learn's digits under each SPEC: lr, loss, accuracy per epoch."""
+    """Train a small model on scikit-learn's digits under each SPEC: lr, loss, accuracy by epoch."""
     if opts.iters is not None:
         raise UsageError(
             "--iters: lrviz train takes the batches per epoch from the data; "
@@ -101,6 +103,8 @@ def _setup(
     model: str, seed: int, batch_size: int, n_train: int, n_test: int, runs: list[Any]
 ) -> dict[str, Any]:
     """What every run shares, for the JSON document and the table's header."""
+    from ..training import DEFAULT_THREADS
+
     torch_version = runs[0].trace.torch_version if runs else ""
     return {
         "data": "scikit-learn digits (8×8)",
@@ -109,7 +113,7 @@ def _setup(
         "model": model,
         "batch_size": batch_size,
         "seed": seed,
-        "threads": 1,
+        "threads": DEFAULT_THREADS,
         "torch_version": torch_version,
     }
 
