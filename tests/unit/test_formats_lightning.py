@@ -227,11 +227,6 @@ def _rows_equal(trace, recorder) -> None:
     assert np.array_equal(trace.momentum, np.array(moms), equal_nan=True)
 
 
-@pytest.mark.parametrize("mark", LIGHTNING_WARNINGS)
-def test_marks_are_valid(mark):
-    assert mark.name == "filterwarnings"
-
-
 def _lightning(func):
     for mark in LIGHTNING_WARNINGS:
         func = mark(func)
