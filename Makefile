@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 # Optional framework extras whose tests run in CI (a test skipped in CI is no test at all).
-EXTRAS := dev,hf,train,hydra,lightning,torchtune
+EXTRAS := dev,hf,train,hydra,lightning,torchtune,mmengine
 PIP_FLAGS := -q -c constraints.txt
 
 .PHONY: all demo test lint typecheck fuzz bench docs clean

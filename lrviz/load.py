@@ -56,6 +56,11 @@ def load_spec(arg: str | Mapping[str, Any], options: Options = Options()) -> spe
 
 def parse_source(source: Source, options: Options = Options()) -> spec_mod.Spec:
     """Parse spec text with command-line overrides applied (torch-free for native specs)."""
+    if source.path is not None and source.path.suffix.lower() == ".py":
+        from .formats.mmengine import read_source  # read, never run (its _base_ files too)
+
+        data, lines = read_source(source, options.source_format)
+        return parse_data(data, lines, source, options)
     data, lines, problems = spec_mod.read_document(source.text, source.label)
     if problems:
         raise SpecError(problems)

@@ -20,6 +20,7 @@ from types import ModuleType
 # prefix -> the module that provides it (imported only when a spec uses that prefix)
 PROVIDERS: dict[str, str] = {
     "transformers.": "lrviz.formats.hf",
+    "mmengine.": "lrviz.formats.mmengine",
     "torchtune.": "lrviz.formats.torchtune",
     "yolov5.": "lrviz.formats.yolo",
 }

@@ -117,8 +117,14 @@ def step_calls(
             if cadence.before(k, iters):
                 call(sched, cadence, k, cadence.done_before(k, iters, True) - 1)
 
+    # After the epoch's last batch: the per-batch members first, then the per-epoch ones (SPEC
+    # section 2; Lightning's and mmengine's hooks step them in that order whatever the list's).
+    in_order = [p for p in pairs if p[1].mode != "epoch"] + [
+        p for p in pairs if p[1].mode == "epoch"
+    ]
+
     def after(k: int) -> None:
-        for sched, cadence in pairs:
+        for sched, cadence in in_order:
             if cadence.after(k, iters):
                 call(sched, cadence, k, cadence.done_before(k, iters))
 

@@ -20,6 +20,7 @@ FORMATS = (
     "lightning",
     "hydra",
     "hf",
+    "mmengine",
     "torchtune",
     "yolo",
 )

@@ -10,7 +10,7 @@ from typing import Any
 from ..errors import Problem, SpecError, did_you_mean
 from ..spec import locate
 
-FORMATS = ("native", "lightning", "hydra", "hf", "torchtune", "yolo")
+FORMATS = ("native", "lightning", "hydra", "hf", "mmengine", "torchtune", "yolo")
 # Modules whose classes a foreign config may name; lrviz maps these names to its catalog by
 # string prefix and never imports a module a config names.
 SCHEDULER_MODULES = ("torch.optim.lr_scheduler.",)
@@ -70,7 +70,7 @@ MARKERS = {
 }
 # Formats lrviz recognises but has no reader for yet: refused by name, never guessed at.
 UNREAD = {
-    "mmengine": "an mmengine config (param_scheduler / optim_wrapper)",
+    "mmcv": "an mmcv 1.x config (lr_config)",
 }
 LOOKED_FOR = (
     "a native spec (scheduler: {type: ...}), LightningCLI (class_path), Hydra (_target_) "
@@ -95,6 +95,16 @@ def detect(data: Any) -> str:
     if _native_scheduler(sched):
         return "native"
     found = _markers(data)
+    from .mmengine import is_config
+
+    if is_config(data):
+        if found:
+            kind, where = next(iter(found.items()))
+            raise Unrecognised(
+                f"mmengine keys (param_scheduler, optim_wrapper, train_cfg) next to {kind} "
+                f"markers (at {where}): not guessing; pass --from mmengine if it is one"
+            )
+        return "mmengine"
     own = _torchtune_or_yolo(data, found)
     if own is not None:
         return own
@@ -210,8 +220,8 @@ def _torchtune_or_yolo(data: dict[str, Any], found: dict[str, str]) -> str | Non
 
 def _unread(data: dict[str, Any], found: dict[str, str]) -> str | None:
     """A known format that lrviz has no reader for, or None."""
-    if "param_scheduler" in data or "optim_wrapper" in data:
-        return "mmengine"
+    if "lr_config" in data:
+        return "mmcv"
     return None
 
 
@@ -420,7 +430,7 @@ def unknown(ctx: Ctx, node: dict[str, Any], key: str, allowed: tuple[str, ...]) 
 
 def convert(fmt: str, data: Any, ctx: Ctx, stem: str) -> dict[str, Any]:
     """Native spec data from a document in `fmt`; raises SpecError when it cannot be read."""
-    from . import hf, hydra, lightning, torchtune, yolo
+    from . import hf, hydra, lightning, mmengine, torchtune, yolo
 
     if not isinstance(data, dict):
         ctx.problem(None, f"expected a {fmt} config (a mapping), got {type(data).__name__}")
@@ -429,6 +439,7 @@ def convert(fmt: str, data: Any, ctx: Ctx, stem: str) -> dict[str, Any]:
         "lightning": lightning.convert,
         "hydra": hydra.convert,
         "hf": hf.convert,
+        "mmengine": mmengine.convert,
         "torchtune": torchtune.convert,
         "yolo": yolo.convert,
     }[fmt]
