@@ -11,6 +11,7 @@ from . import catalog
 from .catalog import ClassInfo
 from .errors import ExprError, Problem, SpecError, did_you_mean
 from .expr import compile_expr
+from .nodynamo import optimizer_construction
 from .providers import provider
 from .spec import SchedulerSpec, Spec, describe, iter_schedulers
 from .stepping import Cadence
@@ -204,7 +205,8 @@ def build(plan: Plan) -> Built:
     opt_info = catalog.find("optimizer", spec.optimizer_type, catalog.optimizers())
     groups = [{"params": [torch.zeros(1, requires_grad=True)], **g} for g in spec.groups]
     try:
-        optimizer = opt_info.cls(groups, **spec.optimizer_kwargs)
+        with optimizer_construction():
+            optimizer = opt_info.cls(groups, **spec.optimizer_kwargs)
     except Exception as exc:  # torch's own argument checks, e.g. "Invalid learning rate"
         raise SpecError(
             [spec.problem("optimizer", f"{opt_info.name} rejected its arguments: {_exc_text(exc)}")]

@@ -52,6 +52,33 @@ def type_names() -> list[str]:
     return [*schedulers(), *RECIPES]
 
 
+def declared_type_names() -> list[str]:
+    """The same names as type_names(), read from torch's source without importing torch.
+
+    torch/optim/lr_scheduler.py's `__all__` lists its schedulers and their base class, which
+    is no type a spec may name. A source that cannot be read gives the imported names.
+    """
+    import ast
+    import importlib.util
+
+    from .recipes import RECIPES
+
+    try:
+        spec = importlib.util.find_spec("torch")
+        origin = Path(spec.origin if spec and spec.origin else "")
+        tree = ast.parse((origin.parent / "optim" / "lr_scheduler.py").read_text("utf-8"))
+        (listed,) = [
+            node.value
+            for node in tree.body
+            if isinstance(node, ast.Assign)
+            and any(isinstance(t, ast.Name) and t.id == "__all__" for t in node.targets)
+        ]
+        classes = sorted(ast.literal_eval(listed))
+    except (OSError, SyntaxError, ValueError, TypeError):
+        return type_names()
+    return [*(c for c in classes if c != "LRScheduler"), *RECIPES]
+
+
 def resolve(
     arg: str, scheduler_names: list[str] | None = None, *, root: Path | None = None
 ) -> Source:
@@ -74,8 +101,13 @@ def resolve(
             raise UsageError(f"{arg}: no such file{hint}")
         text = read_spec_file(arg)
         return Source(text, arg, path.stem, path.parent, path, root, "file")
-    # Only a bare name needs torch's class names: a file's errors come before `import torch`.
-    names = type_names() if scheduler_names is None else scheduler_names
+    # Only a bare name needs torch's class names: a file's errors come before `import torch`,
+    # and so does a name that is no class (read from torch's source): a preset, or a typo.
+    names = scheduler_names
+    if names is None:
+        names = declared_type_names()
+        if any(n.lower() == arg.lower() for n in names):
+            names = type_names()  # a class after all: torch's own list decides
     if arg in names and arg not in presets:  # StepLR (the class), not steplr (the preset)
         return _class_source(arg)
     key = arg.lower().replace("-", "_")

@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from .build import Built, Plan, SchedulerList, build
+from .nodynamo import mark_optimizer_stepped
 from .stepping import step_calls
 from .trace import Failure, Trace, WarningRecord
 
@@ -182,8 +183,9 @@ def _loop(
                     elif kind == "betas":
                         mom_buf[base + g] = pg["betas"][0]
             if k == first_row:
-                # Schedulers read and write only param_groups, so one real optimizer.step()
-                # satisfies torch's order check; per-row calls would cost ~5x for nothing.
+                # Schedulers read and write only param_groups, so one optimizer step satisfies
+                # torch's order check; per-row calls would cost ~5x for nothing. With no
+                # gradients it is recorded as torch's wrapper records it (lrviz.nodynamo).
                 _optimizer_step(optimizer)
             if on_row is not None:
                 on_row(built, k)
@@ -214,7 +216,7 @@ def _optimizer_step(optimizer: Any) -> None:
 
     if isinstance(optimizer, torch.optim.LBFGS):
         optimizer.step(lambda: torch.zeros(()))  # LBFGS insists on a closure
-    else:
+    elif not mark_optimizer_stepped(optimizer):  # no gradients: a step would change nothing
         optimizer.step()
 
 
