@@ -179,8 +179,14 @@ def _child(key: str, part: str | int) -> str:
     return f"{key}.{part}" if key else str(part)
 
 
-def _walk_lines(node: yaml.Node, key: str, lines: dict[str, int], dups: list[str]) -> None:
-    """Record the 1-based line of every key path; note duplicate keys (PyYAML keeps the last)."""
+def _walk_lines(
+    node: yaml.Node, key: str, lines: dict[str, int], dups: list[tuple[str, int]]
+) -> None:
+    """Record the 1-based line of every key path; note each duplicate key at its own line.
+
+    PyYAML keeps a duplicated key's last value, so the key's line (and its children's) is
+    that of its last occurrence: a problem with the value points where the value is.
+    """
     seen_ids: set[int] = set()
     stack: list[tuple[yaml.Node, str]] = [(node, key)]
     while stack:
@@ -191,16 +197,20 @@ def _walk_lines(node: yaml.Node, key: str, lines: dict[str, int], dups: list[str
         if len(seen_ids) > MAX_NODES:
             raise _TooBig()
         if isinstance(cur, yaml.MappingNode):
+            scalar = [
+                (i, k, v) for i, (k, v) in enumerate(cur.value) if isinstance(k, yaml.ScalarNode)
+            ]
+            last = {k.value: i for i, k, _ in scalar}
             names: set[str] = set()
-            for k_node, v_node in cur.value:
-                if not isinstance(k_node, yaml.ScalarNode):
-                    continue
+            for i, k_node, v_node in scalar:
                 sub = _child(path, k_node.value)
+                line = k_node.start_mark.line + 1
                 if k_node.value in names and k_node.value != "<<":
-                    dups.append(sub)
+                    dups.append((sub, line))
                 names.add(k_node.value)
-                lines.setdefault(sub, k_node.start_mark.line + 1)
-                stack.append((v_node, sub))
+                if k_node.value == "<<" or last[k_node.value] == i:  # the value PyYAML keeps
+                    lines.setdefault(sub, line)
+                    stack.append((v_node, sub))
         elif isinstance(cur, yaml.SequenceNode):
             for i, item in enumerate(cur.value):
                 sub = _child(path, i)
@@ -222,7 +232,7 @@ def read_document(text: str, source: str) -> tuple[Any, dict[str, int], list[Pro
         try:
             node = loader.get_single_node()
             lines: dict[str, int] = {}
-            dups: list[str] = []
+            dups: list[tuple[str, int]] = []
             if node is not None:
                 _walk_lines(node, "", lines, dups)
             data = loader.construct_document(node) if node is not None else None
@@ -239,7 +249,7 @@ def read_document(text: str, source: str) -> tuple[Any, dict[str, int], list[Pro
     except (_TooBig, RecursionError):
         msg = f"document too large or too deeply nested (more than {MAX_NODES:,} nodes)"
         return None, {}, [Problem(source, None, None, msg)]
-    problems = [Problem(source, d, lines.get(d), "duplicate key") for d in dups]
+    problems = [Problem(source, key, line, "duplicate key") for key, line in dups]
     return data, lines, problems
 
 

@@ -65,7 +65,30 @@ def test_lines_come_from_the_node_tree():
 
 def test_duplicate_keys_are_problems_not_silently_last_wins():
     _, _, problems = read_document("run:\n  epochs: 5\n  epochs: 6\n", "cfg.yaml")
-    assert problems == [Problem("cfg.yaml", "run.epochs", 2, "duplicate key")]
+    assert problems == [Problem("cfg.yaml", "run.epochs", 3, "duplicate key")]
+
+
+def test_a_duplicate_is_reported_where_it_is_and_the_kept_value_is_located():
+    text = (
+        "scheduler:\n"  # 1
+        "  type: StepLR\n"  # 2
+        "  step_size: {a: 1}\n"  # 3
+        "  gamma: 0.5\n"  # 4
+        "  step_size:\n"  # 5: PyYAML keeps this one
+        "    b: 2\n"  # 6
+        "  step_size: 7\n"  # 7
+        "base: &b {x: 1}\n"  # 8
+        "merged: {<<: *b, x: 2}\n"  # 9: a merge key is not a duplicate
+    )
+    data, lines, problems = read_document(text, "cfg.yaml")
+    assert data["scheduler"]["step_size"] == 7
+    assert problems == [
+        Problem("cfg.yaml", "scheduler.step_size", 5, "duplicate key"),
+        Problem("cfg.yaml", "scheduler.step_size", 7, "duplicate key"),
+    ]
+    assert lines["scheduler.step_size"] == 7  # where the value used is
+    assert "scheduler.step_size.a" not in lines and "scheduler.step_size.b" not in lines
+    assert lines["scheduler.gamma"] == 4 and lines["merged.x"] == 9
 
 
 def test_yaml_syntax_error_names_line_and_column():
