@@ -125,8 +125,8 @@ def plan(spec: Spec, *, max_rows: int = DEFAULT_MAX_ROWS, streaming: bool = Fals
             problems.append(
                 spec.problem(
                     "run.epochs",
-                    f"the run needs about {need / 2**30:.1f} GiB for {rows:,} rows × "
-                    f"{len(spec.groups)} groups, more than half the free memory "
+                    f"the run needs about {need / 2**30:.1f} GiB for {_plural(rows, 'row')} × "
+                    f"{_plural(len(spec.groups), 'group')}, more than half the free memory "
                     f"({avail / 2**30:.1f} GiB); shorten it or use fewer param groups",
                 )
             )
@@ -466,13 +466,17 @@ def _shape(spec: Spec) -> str:
     """The run's length in words: '40 epochs' or '40 epochs × 100 iters'."""
     run = spec.run
     if run.iters_per_epoch == 1:
-        return f"{run.epochs:,} epochs"
-    return f"{run.epochs:,} epochs × {run.iters_per_epoch:,} iters"
+        return _plural(run.epochs, "epoch")
+    return f"{_plural(run.epochs, 'epoch')} × {_plural(run.iters_per_epoch, 'iter')}"
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n:,} {word}{'' if n == 1 else 's'}"
 
 
 def _steps_too_many(spec: Spec, rows: int) -> str:
     return (
-        f"{spec.run.steps:,} steps, but the run has only {rows:,} rows ({_shape(spec)}); "
+        f"{spec.run.steps:,} steps, but the run has only {_plural(rows, 'row')} ({_shape(spec)}); "
         f"raise run.epochs"
     )
 

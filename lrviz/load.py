@@ -77,6 +77,7 @@ def parse_data(
     either way every problem names the user's own key path and line.
     """
     spec = _parse_data(data, lines, source, options)
+    spec.problems = as_typed(spec, options, spec.problems)
     flags = options.flags()
     if flags and spec.description:
         # A preset's prose describes the file; after an override it may no longer hold.
@@ -139,7 +140,26 @@ def _parse_data(
 
 def _apply(data: dict[str, Any], assignments: list[str]) -> dict[str, str]:
     """Apply --set assignments; key path -> the assignment text."""
+    for a in assignments:
+        _check_value(a)
     return {spec_mod.apply_override(data, a): a for a in assignments}
+
+
+def _check_value(assignment: str) -> None:
+    """A --set value that is not YAML, refused in one line (PyYAML's own message takes seven)."""
+    import yaml
+
+    raw = assignment.partition("=")[2]
+    try:
+        spec_mod.load_yaml(raw)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f" at column {mark.column + 1}" if mark is not None else ""
+        what = exc.problem or exc.context or "invalid YAML"
+        raise UsageError(f"--set {assignment!r}: value is not valid YAML: {what}{where}") from None
+    except yaml.YAMLError as exc:
+        text = " ".join(str(exc).split())
+        raise UsageError(f"--set {assignment!r}: value is not valid YAML: {text}") from None
 
 
 def _finish(
@@ -207,4 +227,49 @@ def load_plan(
     `streaming`: the caller consumes the run in chunks (simulation.run_chunks), so the
     whole-run memory check does not apply.
     """
-    return plan(load_spec(arg, options), max_rows=options.max_rows, streaming=streaming)
+    spec = load_spec(arg, options)
+    try:
+        return plan(spec, max_rows=options.max_rows, streaming=streaming)
+    except SpecError as exc:
+        raise SpecError(as_typed(spec, options, exc.problems)) from None
+
+
+RUN_SIZE = ("run.epochs", "run.iters_per_epoch")  # the keys a run's row count comes from
+
+
+def as_typed(spec: spec_mod.Spec, options: Options, problems: list[Problem]) -> list[Problem]:
+    """Problems that blame the command line name it as the user typed it.
+
+    `--iters 1000` is applied as `run.iters_per_epoch=1000`, so a problem there reads
+    `--iters 1000: ...`, not `--set run.iters_per_epoch=1000`. A run too long or too big for
+    memory is blamed on the run-size overrides the user typed, whichever key build names.
+    """
+    flags = {
+        key: f"--{flag} {value}"
+        for key, flag, value in (
+            ("run.epochs", "epochs", options.epochs),
+            ("run.iters_per_epoch", "iters", options.iters),
+            ("run.step", "step", options.step),
+        )
+        if value is not None
+        and key in spec.overridden
+        and spec.overridden[key] not in options.overrides
+    }
+    typed = {f"--set {spec.overridden[key]}": flag for key, flag in flags.items()}
+    size = [
+        flags.get(key, f"--set {spec.overridden[key]}")
+        for key in RUN_SIZE
+        if key in spec.overridden
+    ]
+    out = []
+    for p in problems:
+        if (
+            p.key == "run.epochs"
+            and size
+            and p.message.startswith(("the run has ", "the run needs"))
+        ):
+            p = dataclasses.replace(p, source=" ".join(size), key=None, line=None)
+        elif p.source in typed:
+            p = dataclasses.replace(p, source=typed[p.source])
+        out.append(p)
+    return out
