@@ -83,6 +83,8 @@ MARKER_STYLE: dict[str, tuple[Any, float, float]] = {  # kind -> (linestyle, wid
     "failure": ("-", 1.6, 0.9),
 }
 FAILURE_COLOR = "0.15"
+NON_FINITE_COLOR = "#D55E00"  # vermillion: the palette's warning colour
+LEGEND_ROWS_FREE = 2  # legend rows a default-sized figure holds without growing
 MARKER_LABEL = {
     "restart": "restart",
     "milestone": "SequentialLR milestone",
@@ -186,6 +188,7 @@ def figure(
 
     if x not in X_AXES:
         raise ValueError(f"x must be one of {X_AXES}, not {x!r}")
+    grow = size is None  # a default-sized figure grows to hold a long legend
     if size is None:
         size = (DEFAULT_SIZE[0], DEFAULT_SIZE[1] + (MOMENTUM_HEIGHT if momentum else 0.0))
     with paper_style(style):
@@ -204,8 +207,30 @@ def figure(
         buckets = max(100, int(size[0] * dpi))
         _draw_lines(lr_ax, mom_ax, traces, x, buckets)
         handles = _draw_markers(axes, traces, x, buckets)
-        _finish(lr_ax, mom_ax, traces, x, log, title, handles)
+        handles += _draw_non_finite(lr_ax, traces, x, buckets)
+        rows = _finish(lr_ax, mom_ax, traces, x, log, title, handles)
+        if grow and rows > LEGEND_ROWS_FREE:
+            fig.set_size_inches(size[0], size[1] + (rows - LEGEND_ROWS_FREE) * _legend_row())
     return fig
+
+
+def label(trace: Trace, group: int) -> str:
+    """A line's legend label: the run's name, and the group's when the run has several."""
+    if len(trace.groups) == 1:
+        return trace.name
+    return f"{trace.name} · {trace.groups[group]}"
+
+
+def scale_ratio(traces: Sequence[Trace]) -> float:
+    """How many times the highest lr curve's peak exceeds the lowest one's (1.0 if unknown)."""
+    import numpy as np
+
+    peaks = []
+    for trace in traces:
+        lr = np.where(np.isfinite(trace.lr), trace.lr, np.nan)
+        if lr.size and not np.all(np.isnan(lr)):
+            peaks += [float(p) for p in np.nanmax(lr, axis=0) if p > 0]
+    return max(peaks) / min(peaks) if peaks else 1.0
 
 
 def to_bytes(fig: Figure, fmt: str, style: str | None = None) -> bytes:
@@ -223,24 +248,93 @@ def _color(i: int) -> str:
 
 
 def _draw_lines(lr_ax: Axes, mom_ax: Axes | None, traces: Sequence[Trace], x: str, n: int) -> None:
+    drawn: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {"lr": [], "momentum": []}
     line = 0
     for t_i, trace in enumerate(traces):
-        for g, group in enumerate(trace.groups):
+        for g in range(len(trace.groups)):
             style: dict[str, Any] = {
                 "color": _color(line),
                 "linestyle": LINESTYLES[(line // len(OKABE_ITO)) % len(LINESTYLES)],
-                "label": f"{trace.name} · {group}",
+                "label": label(trace, g),
                 # A row's lr holds for its whole optimizer step: draw steps, never slopes.
                 "drawstyle": "steps-post",
             }
-            idx = extrema_indices(trace.lr[:, g], n)
-            lr_ax.plot(row_x(trace, idx, x), trace.lr[idx, g], gid=f"lr:{t_i}:{g}", **style)
+            columns = [("lr", lr_ax, trace.lr)]
             if mom_ax is not None and trace.momentum_kind[g] is not None:
-                idx = extrema_indices(trace.momentum[:, g], n)
-                mom_ax.plot(
-                    row_x(trace, idx, x), trace.momentum[idx, g], gid=f"momentum:{t_i}:{g}", **style
-                )
+                columns.append(("momentum", mom_ax, trace.momentum))
+            for kind, ax, values in columns:
+                xs, ys = _steps(trace, values[:, g], x, n)
+                own = dict(style)
+                if any(_same(xs, ys, a, b) for a, b in drawn[kind]):
+                    # The same curve as one drawn before: dashes let both colours show.
+                    own["linestyle"] = (0, (3, 3))
+                drawn[kind].append((xs, ys))
+                ax.plot(xs, ys, gid=f"{kind}:{t_i}:{g}", **own)
             line += 1
+
+
+def _steps(trace: Trace, values: np.ndarray, x: str, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Points of a steps-post line whose last row, too, holds until the next row would start."""
+    import numpy as np
+
+    idx = extrema_indices(values, n)
+    xs, ys = row_x(trace, idx, x), values[idx]
+    if len(idx):
+        xs = np.append(xs, row_x(trace, np.asarray([trace.rows]), x))
+        ys = np.append(ys, ys[-1])
+    return xs, ys
+
+
+def _same(xs: np.ndarray, ys: np.ndarray, xs2: np.ndarray, ys2: np.ndarray) -> bool:
+    import numpy as np
+
+    return bool(
+        xs.shape == xs2.shape
+        and np.array_equal(xs, xs2)
+        and np.array_equal(ys, ys2, equal_nan=True)
+    )
+
+
+def non_finite_rows(trace: Trace) -> np.ndarray:
+    """Rows where some group's lr is NaN or infinite: nothing can be drawn there."""
+    import numpy as np
+
+    return np.flatnonzero(~np.isfinite(trace.lr).all(axis=1))
+
+
+def _draw_non_finite(ax: Axes, traces: Sequence[Trace], x: str, n: int) -> list[Any]:
+    """A cross along the top at every row whose lr is NaN or infinite (one per pixel column).
+
+    A gap of one row in a run of a million is narrower than a pixel; the cross is not.
+    """
+    import numpy as np
+    from matplotlib.lines import Line2D
+
+    handles = []
+    for t_i, trace in enumerate(traces):
+        rows = non_finite_rows(trace)
+        if not rows.size:
+            continue
+        end = row_x(trace, np.asarray([trace.rows]), x)[0]
+        xs = _one_per_column(row_x(trace, rows, x), end, n)
+        style: dict[str, Any] = {
+            "color": NON_FINITE_COLOR,
+            "marker": "x",
+            "linestyle": "none",
+            "markersize": 5,
+        }
+        ax.plot(
+            xs,
+            np.full(len(xs), 0.97),
+            transform=ax.get_xaxis_transform(),
+            clip_on=False,
+            gid=f"marker:non_finite:{t_i}",
+            **style,
+        )
+        who = f"{trace.name}: " if len(traces) > 1 else ""
+        count = f"{len(rows):,} row{'' if len(rows) == 1 else 's'}"
+        handles.append(Line2D([], [], label=f"{who}lr NaN or infinite ({count})", **style))
+    return handles
 
 
 def _draw_markers(axes: list[Axes], traces: Sequence[Trace], x: str, n: int) -> list[Any]:
@@ -307,11 +401,12 @@ def _finish(
     log: bool,
     title: str | None,
     handles: list[Any],
-) -> None:
+) -> int:
+    """Axes limits, labels and the legend; returns the legend's number of rows."""
     import numpy as np
 
-    ends = [row_x(t, np.asarray([max(t.rows - 1, 0)]), x)[0] for t in traces]
-    ends += [row_x(t, np.asarray([t.error.step]), x)[0] for t in traces if t.error is not None]
+    # The end of the last row: it holds for a whole step, like every other row.
+    ends = [row_x(t, np.asarray([t.rows]), x)[0] for t in traces]
     right = max(ends, default=0.0)
     if right <= 0:
         right = 1.0
@@ -341,20 +436,35 @@ def _finish(
         fig.suptitle(title)
     # Above the axes, never over the data; constrained layout makes the room.
     entries = [ln for ln in lr_ax.get_lines() if str(ln.get_gid()).startswith("lr:")] + handles
+    ncols = _legend_columns(entries, fig.get_figwidth())
     lr_ax.legend(
         handles=entries,
         loc="lower center",
         bbox_to_anchor=(0.5, 1.01),
-        ncols=_legend_columns(entries, fig.get_figwidth()),
+        ncols=ncols,
         borderaxespad=0.2,
     )
+    return -(-len(entries) // ncols)
+
+
+def _legend_row() -> float:
+    """The height of one legend row in inches (text plus spacing)."""
+    import matplotlib as mpl
+    from matplotlib.font_manager import FontProperties
+
+    points = FontProperties(size=mpl.rcParams["legend.fontsize"]).get_size_in_points()
+    return points * (1 + mpl.rcParams["legend.labelspacing"]) / 72
 
 
 def _lr_axis(ax: Axes, log: bool) -> None:
     """Log or linear lr scale, limits that survive inf/NaN, and readable tick labels."""
     import numpy as np
 
-    values = [np.asarray(ln.get_ydata(), dtype=np.float64) for ln in ax.get_lines()]
+    values = [
+        np.asarray(ln.get_ydata(), dtype=np.float64)
+        for ln in ax.get_lines()
+        if str(ln.get_gid()).startswith("lr:")
+    ]
     if log and not any(np.any(np.isfinite(v) & (v > 0)) for v in values):
         log = False  # nothing can go on a log axis: stay linear, and say so on the plot
         ax.text(0.5, 0.5, "no positive lr: linear scale", transform=ax.transAxes, ha="center")

@@ -25,7 +25,8 @@ def changed_rows(trace: Trace) -> list[int]:
 
     if trace.rows < 2:
         return []
-    diff = np.any(trace.lr[1:] != trace.lr[:-1], axis=1)
+    with np.errstate(invalid="ignore"):  # inf != inf is well defined; numpy just says so
+        diff = np.any(trace.lr[1:] != trace.lr[:-1], axis=1)
     return (np.flatnonzero(diff) + 1).tolist()
 
 
@@ -35,29 +36,52 @@ def turning_rows(trace: Trace) -> list[int]:
 
     if trace.rows < 3:
         return []
-    sign = np.sign(np.diff(trace.lr, axis=0))
+    with np.errstate(invalid="ignore"):  # inf - inf is NaN, whose sign is no turn
+        sign = np.nan_to_num(np.sign(np.diff(trace.lr, axis=0)))
     turn = np.any((sign[1:] != sign[:-1]) & (sign[1:] != 0) & (sign[:-1] != 0), axis=1)
     return (np.flatnonzero(turn) + 1).tolist()
 
 
 def sample_rows(trace: Trace, budget: int) -> list[int]:
-    """At most `budget` rows: first, last, lr changes or turns (with the row before), spread."""
-    import numpy as np
+    """At most `budget` rows: first, last and the landmarks, then rows spread over the gaps.
 
+    Landmarks are the lr changes (step decays), or where there are too many of them (a
+    smooth curve) the turns (restarts, peaks, floors); each with the row before it when
+    the budget allows. The rest of the budget splits the widest gaps, so no stretch of
+    the run goes unseen.
+    """
     n = trace.rows
     if n <= budget:
         return list(range(n))
     picked = {0, n - 1}
     for landmarks in (changed_rows(trace), turning_rows(trace)):
-        if 2 * len(landmarks) + len(picked) <= budget // 2:
-            # few of them (step decays, restarts): show each with the row before it
-            picked.update(landmarks)
-            picked.update(k - 1 for k in landmarks)
+        marks = set(landmarks) - picked
+        if len(marks) <= budget - len(picked):
+            picked |= marks
+            before = {k - 1 for k in marks} - picked
+            if len(before) <= budget - len(picked):
+                picked |= before
             break
-    spare = budget - len(picked)
-    if spare > 0:
-        picked.update(np.linspace(0, n - 1, spare + 2).round().astype(int).tolist())
-    return sorted(picked)[:budget] if len(picked) > budget else sorted(picked)
+    return _fill_gaps(sorted(picked), budget)
+
+
+def _fill_gaps(rows: list[int], budget: int) -> list[int]:
+    """Add rows at the middle of the widest gap until `budget` rows are picked."""
+    import heapq
+    import itertools
+
+    # (negative width, start, end): the widest gap pops first, the earliest on a tie
+    gaps = [(-(b - a), a, b) for a, b in itertools.pairwise(rows) if b - a > 1]
+    heapq.heapify(gaps)
+    picked = set(rows)
+    while len(picked) < budget and gaps:
+        _, a, b = heapq.heappop(gaps)
+        mid = (a + b) // 2
+        picked.add(mid)
+        for lo, hi in ((a, mid), (mid, b)):
+            if hi - lo > 1:
+                heapq.heappush(gaps, (-(hi - lo), lo, hi))
+    return sorted(picked)
 
 
 def sparkline(values: list[float], width: int = 60) -> str:
@@ -78,6 +102,16 @@ def sparkline(values: list[float], width: int = 60) -> str:
     )
 
 
+def sparklines(trace: Trace) -> list[str]:
+    """One sparkline per shape of lr curve; groups of the same shape share a line."""
+    if trace.rows < 2:
+        return []
+    shapes: dict[str, list[str]] = {}
+    for g, group in enumerate(trace.groups):
+        shapes.setdefault(sparkline(trace.lr[:, g].tolist()), []).append(group)
+    return [f"lr {', '.join(groups)}: {line}" for line, groups in shapes.items()]
+
+
 def varying_momentum(trace: Trace) -> list[int]:
     """Groups whose momentum (or beta1) changes during the run; constant ones go in the header."""
     import numpy as np
@@ -89,16 +123,19 @@ def varying_momentum(trace: Trace) -> list[int]:
     ]
 
 
+def plural(n: int, word: str) -> str:
+    """'1 row', '2 rows', '1,000 rows'."""
+    return f"{n:,} {word}{'' if n == 1 else 's'}"
+
+
 def header_lines(trace: Trace) -> list[str]:
     """What a reader needs before the rows: scheduler, mode, size, notes."""
-    shape = (
-        f"{trace.epochs} epochs"
-        if not trace.per_batch
-        else f"{trace.epochs} epochs × {trace.iters_per_epoch} iters"
-    )
+    shape = plural(trace.epochs, "epoch")
+    if trace.per_batch:
+        shape += f" × {plural(trace.iters_per_epoch, 'iter')}"
     lines = [
         f"{trace.scheduler} · step: {trace.step_mode} · order: {trace.order} · "
-        f"{trace.rows:,} rows ({shape}) · torch {trace.torch_version}"
+        f"{plural(trace.rows, 'row')} ({shape}) · torch {trace.torch_version}"
     ]
     if trace.description:
         lines.insert(0, trace.description)

@@ -24,6 +24,18 @@ def header(trace: Trace) -> list[str]:
     return names
 
 
+def csv_field(text: str) -> str:
+    """A CSV field, quoted when it holds a comma, a quote or a line break (RFC 4180)."""
+    if any(c in text for c in ',"\r\n'):
+        return '"' + text.replace('"', '""') + '"'
+    return text
+
+
+def markdown_cell(text: str) -> str:
+    """A Markdown table cell: `|` escaped, line breaks as spaces (a group may be named `a|b`)."""
+    return " ".join(text.replace("|", "\\|").split("\n"))
+
+
 def _text_columns(trace: Trace, start: int, stop: int, num: Any = number) -> list[list[str]]:
     """Rows [start, stop) as text, one column at a time (map over lists is the fast path)."""
     step, epoch, it, x = trace.positions(start, stop)
@@ -57,7 +69,7 @@ def _floats(values: Any, num: Any) -> list[str]:
 def iter_csv(trace: Trace, *, with_header: bool = True) -> Iterator[str]:
     """CSV text of every row, in chunks (without the header line for later chunks of a stream)."""
     if with_header:
-        yield ",".join(header(trace)) + "\n"
+        yield ",".join(map(csv_field, header(trace))) + "\n"
     for start in range(0, trace.rows, CHUNK_ROWS):
         cols = _text_columns(trace, start, start + CHUNK_ROWS)
         yield "".join(",".join(r) + "\n" for r in zip(*cols, strict=True))
@@ -90,7 +102,7 @@ def _json_rows(trace: Trace) -> Iterator[list[str]]:
 
 def markdown(trace: Trace) -> str:
     """Every row as a GitHub-flavoured Markdown table."""
-    names = header(trace)
+    names = [markdown_cell(n) for n in header(trace)]
     out = ["| " + " | ".join(names) + " |", "|" + "---:|" * len(names)]
     for start in range(0, trace.rows, CHUNK_ROWS):
         cols = _text_columns(trace, start, start + CHUNK_ROWS)

@@ -45,6 +45,11 @@ def _data_lines(ax, kind: str = "lr"):
     return [ln for ln in ax.get_lines() if str(ln.get_gid()).startswith(f"{kind}:")]
 
 
+def _held(values: np.ndarray, end: float | None = None) -> np.ndarray:
+    """A line's points: every row, then the last row held until the run's end (`end` for x)."""
+    return np.append(values, values[-1] if end is None else end)
+
+
 def _markers(fig, kind: str) -> list[float]:
     """x of every vertical marker of a kind on the lr axes."""
     ax = fig.axes[0]
@@ -156,8 +161,8 @@ def test_lines_are_the_trace_rows_with_spec_and_group_in_the_legend():
     lines = _data_lines(ax)
     assert [ln.get_label() for ln in lines] == ["cosine_warm · backbone", "cosine_warm · head"]
     for g, ln in enumerate(lines):
-        assert np.array_equal(ln.get_xdata(), trace.x())
-        assert np.array_equal(ln.get_ydata(), trace.lr[:, g])
+        assert np.array_equal(ln.get_xdata(), _held(trace.x(), 35.0))
+        assert np.array_equal(ln.get_ydata(), _held(trace.lr[:, g]))
         assert ln.get_color() == OKABE_ITO[g]
         assert ln.get_drawstyle() == "steps-post"
     legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
@@ -165,7 +170,7 @@ def test_lines_are_the_trace_rows_with_spec_and_group_in_the_legend():
     assert ax.get_xlabel() == "epoch"
     assert ax.get_ylabel() == "learning rate"
     assert not ax.spines["top"].get_visible() and not ax.spines["right"].get_visible()
-    assert ax.get_xlim() == (0.0, trace.x()[-1])
+    assert ax.get_xlim() == (0.0, 35.0)  # the last row, too, lasts one step
 
 
 def test_step_axis_overlay_and_title():
@@ -173,16 +178,16 @@ def test_step_axis_overlay_and_title():
     fig = figure([a, b], x="step", title="Two schedules", log=True)
     (ax,) = fig.axes
     lines = _data_lines(ax)
-    assert [ln.get_label() for ln in lines] == ["steplr · group0", "warmup_cosine · group0"]
+    assert [ln.get_label() for ln in lines] == ["steplr", "warmup_cosine"]  # one group each
     for ln, t in zip(lines, [a, b], strict=True):
-        assert np.array_equal(ln.get_xdata(), np.arange(t.rows, dtype=float))
-        assert np.array_equal(ln.get_ydata(), t.lr[:, 0])
+        assert np.array_equal(ln.get_xdata(), np.arange(t.rows + 1, dtype=float))
+        assert np.array_equal(ln.get_ydata(), _held(t.lr[:, 0]))
     assert [ln.get_color() for ln in lines] == list(OKABE_ITO[:2])
     assert ax.get_xlabel() == "step (optimizer steps)"
     assert ax.get_yscale() == "log"
     assert fig.get_suptitle() == "Two schedules"
     legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
-    assert legend == ["steplr · group0", "warmup_cosine · group0", "SequentialLR milestone"]
+    assert legend == ["steplr", "warmup_cosine", "SequentialLR milestone"]
 
 
 def test_small_values_get_a_power_of_ten_over_the_axis():
@@ -203,8 +208,8 @@ def test_momentum_panel_shares_x_and_names_adam_beta1():
     fig = figure([sgd], momentum=True)
     lr_ax, mom_ax = fig.axes
     (mline,) = _data_lines(mom_ax, "momentum")
-    assert np.array_equal(mline.get_ydata(), sgd.momentum[:, 0])
-    assert np.array_equal(mline.get_xdata(), sgd.x())
+    assert np.array_equal(mline.get_ydata(), _held(sgd.momentum[:, 0]))
+    assert np.array_equal(mline.get_xdata(), _held(sgd.x(), float(sgd.epochs)))
     assert mom_ax.get_ylabel() == "momentum" and mom_ax.get_xlabel() == "epoch"
     assert lr_ax.get_xlabel() == ""
     assert lr_ax.get_shared_x_axes().joined(lr_ax, mom_ax)
@@ -382,7 +387,7 @@ def test_failure_row_is_marked_past_the_last_row():
     assert _markers(fig, "failure") == [11 / 50]
     assert fig.axes[0].get_xlim() == (0.0, 11 / 50 * 1.02)
     assert [t.get_text() for t in fig.axes[0].get_legend().get_texts()] == [
-        "onecyclelr · group0",
+        "onecyclelr",
         "error at row 11",
     ]
 
@@ -499,7 +504,7 @@ def test_infinite_lr_gives_no_numpy_warning_and_still_plots(name):
     assert "reduction" not in trace.events and "restart" not in trace.events
     fig = figure([trace], log=True)
     (line,) = _data_lines(fig.axes[0])
-    assert np.array_equal(line.get_ydata(), trace.lr[:, 0], equal_nan=True)
+    assert np.array_equal(line.get_ydata(), _held(trace.lr[:, 0]), equal_nan=True)
     for fmt in ("png", "svg"):
         assert to_bytes(fig, fmt)
     assert [t.get_text() for t in fig.axes[0].texts] == ["no positive lr: linear scale"]
@@ -507,6 +512,8 @@ def test_infinite_lr_gives_no_numpy_warning_and_still_plots(name):
     assert render([trace], log=True) == (
         f"{trace.name}: learning rate\n(nothing to plot: no finite positive values)\n"
         "x: epoch · y: log scale\n"
+        f"lr NaN or infinite at epoch 0, 1, 2, 3, 4, 5, 6, 7 and {trace.rows - 8} more "
+        "(row 0, 1, 2, 3, 4, 5, 6, 7, …)\n"
     )
 
 
