@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from ..build import Plan
 
 WIDTH = 99  # the snippet keeps to lrviz's own line length
+HF_PREFIX = "transformers."  # formats.hf.HF_PREFIX: transformers' own schedules
 
 
 class _Writer:
@@ -26,6 +27,7 @@ class _Writer:
         self.lines: list[str] = []
         self.functions: list[str] = []  # named functions for long expressions, after the imports
         self.needs_math = False
+        self.imports: list[str] = []  # `from transformers import get_scheduler`, ...
         self.names: set[str] = set()
 
     def literal(self, value: Any) -> str:
@@ -111,7 +113,8 @@ def generate(plan: Plan, momentum_keys: list[str | None]) -> str:
         names = [_scheduler(w, plan, spec.scheduler, "scheduler")]
     body.append("")
     body.extend(_loop(w, plan, momentum_keys, names))
-    head = _header(plan, w.needs_math)
+    body.extend(_main_block(spec.group_names, momentum_keys))
+    head = _header(plan, w.needs_math, w.imports)
     if w.functions:
         head += ["", *w.functions]
     return "\n".join(head + body) + "\n"
@@ -132,12 +135,14 @@ def _opt_groups(w: _Writer, groups: list[dict[str, Any]], names: list[str]) -> s
 
 def _scheduler(w: _Writer, plan: Plan, node: SchedulerSpec, target: str | None = None) -> str:
     """Write the constructor of a scheduler (children first, as build() makes them)."""
+    if node.type.startswith(HF_PREFIX):
+        return _transformers(w, node, target)
     try:
         info = catalog.find("scheduler", node.type, catalog.schedulers())
     except KeyError:
         raise UsageError(
-            f"code: {node.type} is not a torch.optim.lr_scheduler class; lrviz writes "
-            f"snippets for those only"
+            f"code: {node.type} is not a torch.optim.lr_scheduler class or a transformers "
+            f"schedule; lrviz writes snippets for those only"
         ) from None
     children = f"[{', '.join(_scheduler(w, plan, c) for c in node.children)}]"
     if not info.composite:
@@ -153,6 +158,22 @@ def _scheduler(w: _Writer, plan: Plan, node: SchedulerSpec, target: str | None =
         args.append(f"{key}={w.literal(value)}")
     name = target or w.name(_snake(info.name))
     w.call(name, f"lr_scheduler.{info.name}", args)
+    return name
+
+
+def _transformers(w: _Writer, node: SchedulerSpec, target: str | None) -> str:
+    """A transformers schedule, made as lrviz makes it: get_scheduler(name, optimizer, ...)."""
+    function = node.type[len(HF_PREFIX) :]
+    if not function.isidentifier():
+        raise UsageError(f"code: {node.type} is not a transformers function name")
+    w.imports.append(f"from transformers import {function}")
+    kwargs = dict(node.kwargs)
+    args = ["optimizer"]
+    if function == "get_scheduler":
+        args.insert(0, w.literal(kwargs.pop("name", None)))
+    args += [f"{key}={w.literal(value)}" for key, value in kwargs.items()]
+    name = target or w.name(function.removeprefix("get_"))
+    w.call(name, function, args)
     return name
 
 
@@ -291,7 +312,32 @@ def _metrics(w: _Writer, metrics: tuple[float, ...]) -> list[str]:
     return lines
 
 
-def _header(plan: Plan, needs_math: bool) -> list[str]:
+def _main_block(groups: list[str], momentum_keys: list[str | None]) -> list[str]:
+    """`python schedule.py` prints the rows: step, then every group's lr (and momentum)."""
+    from ..render.text import csv_field
+
+    columns = ["step"] + [f"lr_{g}" for g in groups]
+    has_mom = any(momentum_keys)
+    if has_mom:
+        columns += [f"momentum_{g}" for g in groups]
+    header = json.dumps(",".join(csv_field(c) for c in columns))
+    lines = [
+        "",
+        "",
+        'if __name__ == "__main__":',
+        "    # The rows of `lrviz table SPEC --format csv`, without the epoch columns.",
+        f"    print({header})",
+    ]
+    if not has_mom:
+        return [*lines, "    for step, lr in enumerate(lrs):", '        print(step, *lr, sep=",")']
+    lines.append("    for step, (lr, momentum) in enumerate(zip(lrs, momenta)):")
+    if None in momentum_keys:  # a group without momentum: an empty cell, as in the CSV
+        lines.append('        momentum = ["" if m is None else m for m in momentum]')
+    lines.append('        print(step, *lr, *momentum, sep=",")')
+    return lines
+
+
+def _header(plan: Plan, needs_math: bool, imports: list[str]) -> list[str]:
     from .. import __version__
 
     spec = plan.spec
@@ -313,6 +359,9 @@ def _header(plan: Plan, needs_math: bool) -> list[str]:
         lines.append("")
     lines.append("import torch")
     lines.append("from torch.optim import lr_scheduler")
+    if imports:
+        lines.append("")
+        lines.extend(dict.fromkeys(imports))
     lines.append("")
     return lines
 

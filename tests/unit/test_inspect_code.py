@@ -72,7 +72,7 @@ def test_every_loop_shape_reproduces_the_rows(name: str, overrides: tuple[str, .
 
 def test_the_loop_is_the_documented_one():
     source = _snippet(load_plan("cosine_warm"))
-    assert source.endswith(
+    assert source.split("\n\n\nif __name__")[0].endswith(
         "epochs, iters = 35, 20  # iters: batches per epoch\n"
         "lrs, momenta = [], []  # per optimizer step, one value per param group\n"
         "for epoch in range(epochs):\n"
@@ -82,7 +82,7 @@ def test_the_loop_is_the_documented_one():
         '        lrs.append([group["lr"] for group in optimizer.param_groups])\n'
         '        momenta.append([group["momentum"] for group in optimizer.param_groups])\n'
         "        optimizer.step()\n"
-        "        scheduler.step(epoch + i / iters)\n"
+        "        scheduler.step(epoch + i / iters)"
     )
     assert (
         "optimizer = torch.optim.SGD(\n"
@@ -180,3 +180,58 @@ def test_descriptions_with_backslashes_and_quotes_stay_inside_the_docstring(tmp_
     source = _check_same_rows(load_plan(str(spec)))
     docstring = ast.get_docstring(ast.parse(source))
     assert docstring is not None and "C:\\runs\\new ''' not code" in docstring
+
+
+# --- run as a script, and transformers schedules ------------------------------------------
+
+
+def test_running_the_snippet_prints_the_rows_lrviz_exports(tmp_path: Path):
+    import csv
+    import io
+    import subprocess
+    import sys
+
+    from lrviz.render.text import iter_csv
+
+    plan = load_plan("cosine_warm", Options(("run.epochs=2",)))
+    script = tmp_path / "schedule.py"
+    script.write_text(_snippet(plan))
+    out = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, check=True, timeout=120
+    ).stdout
+    expected = list(csv.DictReader(io.StringIO("".join(iter_csv(run(plan))))))
+    printed = list(csv.DictReader(io.StringIO(out)))
+    assert out.splitlines()[0] == "step,lr_backbone,lr_head,momentum_backbone,momentum_head"
+    assert printed == [{k: row[k] for k in printed[0]} for row in expected]  # the same text
+
+
+def test_an_optimizer_without_momentum_prints_lr_columns_only():
+    spec = {
+        "optimizer": {"type": "Adagrad", "lr": 0.1},
+        "scheduler": {"type": "StepLR", "step_size": 2},
+        "run": {"epochs": 3},
+    }
+    source = _check_same_rows(load_plan(spec))
+    assert source.endswith(
+        'if __name__ == "__main__":\n'
+        "    # The rows of `lrviz table SPEC --format csv`, without the epoch columns.\n"
+        '    print("step,lr_group0")\n'
+        "    for step, lr in enumerate(lrs):\n"
+        '        print(step, *lr, sep=",")\n'
+    )
+
+
+def test_a_transformers_training_arguments_file_becomes_a_get_scheduler_snippet():
+    pytest.importorskip("transformers")
+    data = Path(__file__).parents[1] / "data" / "formats" / "hf_args.yaml"
+    source = _check_same_rows(load_plan(str(data)))
+    assert "from transformers import get_scheduler\n" in source
+    assert (
+        "scheduler = get_scheduler(\n"
+        '    "cosine_with_min_lr",\n'
+        "    optimizer,\n"
+        "    num_warmup_steps=15,\n"
+        "    num_training_steps=500,\n"
+        '    scheduler_specific_kwargs={"min_lr_rate": 0.1},\n'
+        ")\n"
+    ) in source
