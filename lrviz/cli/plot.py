@@ -152,23 +152,25 @@ def _report(traces: list[Any]) -> None:
 def _export_csv_streaming(spec: str, opts: Any, outputs: list[Path], guard: list[Path]) -> None:
     """CSV-only export: simulate in chunks and write each as it is produced (flat memory)."""
     from ..load import load_plan
-    from ..render import text
     from ..simulation import run_chunks
+    from . import csvwriter
     from .core import BadRows, report_run
 
     plan = load_plan(spec, opts, streaming=True)
     first, *more = outputs
-    chunks = run_chunks(plan)
+    size = csvwriter.chunk_rows(plan.rows)
+    chunks = run_chunks(plan) if size is None else run_chunks(plan, size)
     last: list[Any] = []  # the final chunk: it carries the run's warnings and failure
     bad = BadRows()
 
-    def stream() -> Iterator[str]:
-        for i, part in enumerate(chunks):
+    def parts() -> Iterator[Any]:
+        for part in chunks:
             bad.add(part)
             last[:] = [part]
-            yield from text.iter_csv(part, with_header=i == 0)
+            yield part
 
-    write_atomic(first, stream(), guard=guard)
+    # Big runs are formatted in a second process while the next rows are simulated.
+    write_atomic(first, csvwriter.csv_chunks(parts(), plan.rows), guard=guard)
     err(f"wrote {first}")
     for path in more:  # the same rows again: copy the file rather than re-simulate
         write_atomic(path, [first.read_bytes()], guard=guard)
