@@ -24,7 +24,7 @@ from .app import (
 )
 from .options import spec_options
 
-IMAGE_FORMATS = ("png", "svg", "pdf")
+IMAGE_FORMATS = ("png", "svg", "pdf", "html")  # html: one interactive page (render/html.py)
 EXPORT_FORMATS = ("csv", "json", *IMAGE_FORMATS)
 
 
@@ -179,6 +179,11 @@ def _export_csv_streaming(spec: str, opts: Any, outputs: list[Path], guard: list
 
 
 def _image(traces: list[Any], fmt: str, look: dict[str, Any]) -> bytes:
+    if fmt == "html":
+        from ..render import html
+
+        keys = ("x", "log", "momentum", "title")
+        return html.render(traces, **{k: look[k] for k in keys}).encode("utf-8")
     from ..render.plot import figure, to_bytes
 
     # A fresh figure per file: each file's bytes depend on nothing drawn before.
@@ -199,7 +204,9 @@ def plot(
     output: Annotated[
         Path | None,
         typer.Option(
-            "--output", "-o", help="Write .png, .svg or .pdf (default: a window, else SPEC.png)."
+            "--output",
+            "-o",
+            help="Write .png, .svg, .pdf or .html (interactive; default: a window, else SPEC.png).",
         ),
     ] = None,
     x: XOpt = XAxis.epoch,
@@ -292,7 +299,8 @@ def export(
         typer.Option(
             "--output",
             "-o",
-            help="A .csv, .json, .png, .svg or .pdf file (repeatable: one run, many files).",
+            help="A .csv, .json, .png, .svg, .pdf or .html (interactive) file (repeatable: one "
+            "run, many files).",
         ),
     ],
     x: XOpt = XAxis.epoch,
@@ -304,7 +312,7 @@ def export(
     style: StyleOpt = None,
     opts: Any = None,
 ) -> None:
-    """Write the schedule to files by extension: every row to CSV/JSON, the plot to PNG/SVG/PDF."""
+    """Write the schedule to files by extension: rows to CSV/JSON, the plot to PNG/SVG/PDF/HTML."""
     from ..render import text
 
     fig_size = parse_size(size, dpi)

@@ -140,18 +140,19 @@ def test_export_unknown_extension_is_a_usage_error_before_any_write(tmp_path):
     assert result.exit_code == 2
     assert result.stdout == ""
     assert result.stderr == (
-        f"error: {bad}: unknown extension '.txt'; the formats are .csv, .json, .png, .svg, .pdf\n"
+        f"error: {bad}: unknown extension '.txt'; "
+        "the formats are .csv, .json, .png, .svg, .pdf, .html\n"
     )
     assert list(tmp_path.iterdir()) == []
     noext = tmp_path / "README"
     result = _invoke("export", "steplr", "-o", str(noext))
     assert result.stderr == (
-        f"error: {noext}: no extension; the formats are .csv, .json, .png, .svg, .pdf\n"
+        f"error: {noext}: no extension; the formats are .csv, .json, .png, .svg, .pdf, .html\n"
     )
     result = _invoke("plot", "steplr", "-o", str(good))
     assert result.exit_code == 2
     assert result.stderr == (
-        f"error: {good}: unknown extension '.csv'; the formats are .png, .svg, .pdf\n"
+        f"error: {good}: unknown extension '.csv'; the formats are .png, .svg, .pdf, .html\n"
     )
 
 
