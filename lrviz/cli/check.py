@@ -10,14 +10,9 @@ from typing import Annotated, Any
 import typer
 
 from ..errors import UsageError
-from .app import (
-    app,
-    boundary,
-    debugging,
-    err,
-    write_atomic,
-    write_stdout,
-)
+from . import diagnostics
+from .app import app, boundary, debugging, write_atomic, write_stdout
+from .diagnostics import ExitStatus
 from .options import spec_options
 
 SpecsArg = Annotated[
@@ -65,7 +60,7 @@ def check(
         float, typer.Option("--rtol", min=0.0, help="Relative tolerance for --golden.")
     ] = 1e-12,
     opts: Any = None,
-) -> None:
+) -> ExitStatus:
     """Validate, run and lint specs for CI: exit 0 clean, 1 on any error, 2 on a usage error."""
     from ..checks import report as rendering
     from ..checks.discover import discover, stem
@@ -101,8 +96,7 @@ def check(
             else rendering.text_lines(report)
         )
         write_stdout(line + "\n" for line in lines)
-    if not report.ok:
-        raise typer.Exit(1)
+    return ExitStatus.OK if report.ok else ExitStatus.ERROR
 
 
 def _ignore_ids(values: list[str]) -> frozenset[str]:
@@ -153,16 +147,17 @@ def rules(
 def snapshot(
     specs: SpecsArg,
     output: Annotated[
-        Path,
+        str,
         typer.Option(
             "--output",
             "-o",
             metavar="PATH",
-            help="The CSV to write, or an existing folder (one <stem>.csv per SPEC).",
+            help="The CSV to write, or a folder for one <stem>.csv per SPEC: an existing one, "
+            "or a name ending with '/' (created).",
         ),
     ],
     opts: Any = None,
-) -> None:
+) -> ExitStatus:
     """Write the rows of SPEC as a golden CSV for `lrviz check --golden`."""
     from ..catalog import schedulers
     from ..checks.discover import discover, stem
@@ -170,29 +165,21 @@ def snapshot(
     from ..presets import resolve
     from ..render.text import iter_csv
     from ..simulation import run
+    from .outputs import snapshot_targets
 
     files = discover(specs)
-    if output.is_dir():
-        targets = {f: output / f"{stem(f)}.csv" for f in files}
-        clash = len(set(targets.values())) < len(targets)
-        if clash:
-            raise UsageError(f"-o {output}: two SPECs share a file name; snapshot them separately")
-    elif len(files) == 1:
-        targets = {files[0]: output}
-    else:
-        raise UsageError(f"-o {output}: several SPECs need an existing folder to write into")
-    failed = False
+    names = list(schedulers())
+    guards = {f: [s.path] if (s := resolve(f, names)).path else [] for f in files}
+    targets, create = snapshot_targets(
+        output, files, stem, [p for paths in guards.values() for p in paths]
+    )
+    plans = {f: load_plan(f, opts) for f in files}  # every spec error before any file is written
+    if create is not None:
+        create.mkdir()
+    statuses = []
     for f in files:
-        trace = run(load_plan(f, opts))
-        source = resolve(f, list(schedulers()))
-        guard = [source.path] if source.path else []
-        write_atomic(targets[f], iter_csv(trace), guard=guard)
-        write_stdout([f"wrote {targets[f]} ({trace.rows:,} rows)\n"])
-        for w in trace.warnings:
-            times = f" (×{w.count:,})" if w.count > 1 else ""
-            err(f"warning: {f}: row {w.step}{times}: {w.category}: {w.message}")
-        if trace.error is not None:
-            failed = True
-            err(f"error: {f}: run failed at row {trace.error.step}: {trace.error.message}")
-    if failed:
-        raise typer.Exit(1)
+        trace = run(plans[f])
+        write_atomic(targets[f], iter_csv(trace), guard=guards[f])
+        write_stdout([f"wrote {targets[f]} ({diagnostics.plural(trace.rows, 'row')})\n"])
+        statuses.append(diagnostics.report_run(trace, label=f))
+    return diagnostics.worst(statuses)

@@ -7,13 +7,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from .app import (
-    SpecArg,
-    app,
-    boundary,
-    err,
-    write_stdout,
-)
+from . import diagnostics
+from .app import SpecArg, app, boundary, console, write_stdout
+from .diagnostics import ExitStatus
 from .options import spec_options
 
 if TYPE_CHECKING:
@@ -35,52 +31,6 @@ def simulate_spec(spec: str, opts: Any) -> Trace:
     return run(load_plan(spec, opts))
 
 
-class BadRows:
-    """Rows whose lr is NaN, infinite or negative, counted over one trace or a stream of chunks."""
-
-    def __init__(self) -> None:
-        self.count = 0
-        self.first: tuple[int, list[float]] | None = None  # (row, lr of every group)
-
-    def add(self, trace: Trace) -> None:
-        rows = trace.bad_lr_rows()
-        if len(rows) and self.first is None:
-            k = int(rows[0])
-            self.first = (trace.offset + k, [float(v) for v in trace.lr[k]])
-        self.count += len(rows)
-
-
-def report_run(
-    trace: Trace, *, warnings_to_stderr: bool = True, label: str = "", bad: BadRows | None = None
-) -> None:
-    """Warnings (once each, with counts) and the failure, on stderr; exit 1 on failure.
-
-    `label` names the run in every line when a command reports several ("error: short: ...");
-    `bad` carries the NaN/negative rows of a streamed run (default: this trace's).
-    """
-    tag = f"{label}: " if label else ""
-    if bad is None:
-        bad = BadRows()
-        bad.add(trace)
-    if bad.first is not None:
-        first, lrs = bad.first
-        values = ", ".join(repr(v) for v in lrs)
-        rows = f"{bad.count:,} row{'' if bad.count == 1 else 's'}"
-        err(
-            f"warning: {tag}lr is NaN, infinite or negative in {rows}; first at row {first}: "
-            f"[{values}]"
-        )
-    if warnings_to_stderr:
-        for w in trace.warnings:
-            times = f" (×{w.count:,})" if w.count > 1 else ""
-            err(f"warning: {tag}row {w.step}{times}: {w.category}: {w.message}")
-    if trace.error is not None:
-        step, message = trace.error.step, trace.error.message
-        produced = f" (rows 0..{step - 1} were produced)" if step else ""
-        err(f"error: {tag}run failed at row {step}: {message}{produced}")
-        raise typer.Exit(1)
-
-
 @app.command()
 @boundary
 @spec_options
@@ -92,12 +42,14 @@ def table(
             "--format", "-f", help="table (sampled, for reading) or csv/json/markdown (every row)."
         ),
     ] = TableFormat.table,
-    rows: Annotated[int, typer.Option("--rows", min=3, help="Rows to show in table format.")] = 40,
+    rows: Annotated[
+        int, typer.Option("--rows", min=3, metavar="N", help="Rows to show in table format.")
+    ] = 40,
     all_rows: Annotated[
         bool, typer.Option("--all", help="Show every row in table format.")
     ] = False,
     opts: Any = None,
-) -> None:
+) -> ExitStatus:
     """Print the schedule: one row per optimizer step, every param group's lr and momentum."""
     from ..render import text
 
@@ -110,33 +62,30 @@ def table(
         write_stdout([text.markdown(trace)])
     else:
         _print_table(trace, trace.rows if all_rows else rows)
-    report_run(trace, warnings_to_stderr=fmt is not TableFormat.json)
+    return diagnostics.report_run(trace, warnings=fmt is not TableFormat.json)
 
 
 def _print_table(trace: Trace, budget: int) -> None:
-    from rich.console import Console
+    from ..render.table import header_lines, render_table, sparklines
 
-    from ..render.table import header_lines, render_table, sparkline
-
-    console = Console(highlight=False)
+    out = console()
     for line in header_lines(trace):
-        console.print(line, markup=False)
-    if trace.rows > 1:
-        console.print(f"lr {trace.groups[0]}: {sparkline(trace.lr[:, 0].tolist())}", markup=False)
-    console.print(render_table(trace, max_rows=budget))
+        out.print(line, markup=False)
+    for line in sparklines(trace):
+        out.print(line, markup=False)
+    out.print(render_table(trace, max_rows=budget))
 
 
 @app.command("list")
 @boundary
 def list_types() -> None:
     """List the scheduler types of the installed torch and the bundled presets."""
-    from rich.console import Console
     from rich.table import Table
 
     from .. import catalog, presets
     from ..spec import load_yaml
 
-    console = Console(highlight=False)
+    out = console()
     types = Table(title="Scheduler types (torch.optim.lr_scheduler)", title_justify="left")
     types.add_column("type", style="bold")
     types.add_column("parameters (default)")
@@ -147,15 +96,15 @@ def list_types() -> None:
             if p.name != "last_epoch"
         )
         types.add_row(name, params)
-    console.print(types)
-    console.print(_recipe_table())
+    out.print(types)
+    out.print(_recipe_table())
     shelf = Table(title="Bundled presets (lrviz table NAME)", title_justify="left")
     shelf.add_column("preset", style="bold")
     shelf.add_column("description")
     for name in presets.preset_names():
         data = load_yaml(presets.preset_path(name).read_text(encoding="utf-8")) or {}
         shelf.add_row(name, str(data.get("description", "")) if isinstance(data, dict) else "")
-    console.print(shelf)
+    out.print(shelf)
 
 
 @app.command()
@@ -164,11 +113,10 @@ def show(
     type_name: Annotated[str, typer.Argument(metavar="TYPE", help="A scheduler class name.")],
 ) -> None:
     """Show one scheduler type: what it does, its parameters, types and defaults."""
-    from rich.console import Console
     from rich.table import Table
 
     from .. import catalog, recipes
-    from ..errors import UsageError, did_you_mean
+    from ..errors import UsageError
 
     recipe = recipes.find(type_name)
     if recipe is not None:
@@ -176,13 +124,10 @@ def show(
         return
     try:
         info = catalog.find("scheduler", type_name, catalog.schedulers())
-    except KeyError as exc:
-        hint = did_you_mean(type_name, list(recipes.RECIPES))
-        if "did you mean" in str(exc.args[0]) or not hint:
-            raise UsageError(str(exc.args[0])) from None
-        raise UsageError(f"unknown scheduler {type_name!r}{hint}") from None
-    console = Console(highlight=False)
-    console.print(f"{info.name}: {info.summary}", markup=False)
+    except KeyError:
+        raise UsageError(_unknown_type(type_name)) from None
+    out = console()
+    out.print(f"{info.name}: {info.summary}", markup=False)
     params = Table(title_justify="left")
     params.add_column("parameter", style="bold")
     params.add_column("type")
@@ -193,18 +138,40 @@ def show(
         if info.name == "OneCycleLR" and p.name == "total_steps":
             default += " (lrviz fills in the run's steps)"
         params.add_row(p.name, catalog.expected(p.accepts) if p.accepts else "", default, p.doc)
-    console.print(params)
+    out.print(params)
     differs = [f"{p.name} ({p.annotation})" for p in info.params if p.accepts != p.annotation]
     if differs:
-        console.print(
+        out.print(
             "Types follow what torch's code accepts where it differs from the annotation "
             f"(annotated): {', '.join(differs)}.",
             markup=False,
         )
     if info.composite:
-        console.print("Children go inline: schedulers: [{type: LinearLR, ...}, ...]", markup=False)
+        out.print("Children go inline: schedulers: [{type: LinearLR, ...}, ...]", markup=False)
     if info.metric_driven:
-        console.print("Needs run.metrics: one value per scheduler step.", markup=False)
+        out.print("Needs run.metrics: one value per scheduler step.", markup=False)
+
+
+def _unknown_type(name: str) -> str:
+    """Why `show NAME` found nothing: a preset is a file, not a type; else the closest type."""
+    from .. import catalog, presets, recipes
+    from ..errors import did_you_mean
+    from ..spec import load_yaml
+
+    if name in presets.preset_names():
+        data = load_yaml(presets.preset_path(name).read_text(encoding="utf-8"))
+        scheduler = data.get("scheduler") if isinstance(data, dict) else None
+        kind = scheduler.get("type") if isinstance(scheduler, dict) else None
+        uses = f"; its scheduler is {kind} (lrviz show {kind})" if isinstance(kind, str) else ""
+        return (
+            f"{name!r} is a bundled preset, a schedule file rather than a scheduler type: "
+            f"lrviz table {name} shows its rows{uses}"
+        )
+    # torch's classes first: "cosine" means CosineAnnealingLR before any recipe
+    hint = did_you_mean(name, list(catalog.schedulers())) or did_you_mean(
+        name, list(recipes.RECIPES)
+    )
+    return f"unknown scheduler {name!r}{hint}"
 
 
 def _recipe_table() -> Any:
@@ -231,11 +198,10 @@ def _recipe_table() -> Any:
 
 def _show_recipe(recipe: Any) -> None:
     """`lrviz show` for a recipe: what it is, its parameters, what it expands into."""
-    from rich.console import Console
     from rich.table import Table
 
-    console = Console(highlight=False)
-    console.print(f"{recipe.name} (recipe): {recipe.summary}", markup=False)
+    out = console()
+    out.print(f"{recipe.name} (recipe): {recipe.summary}", markup=False)
     params = Table(title_justify="left")
     params.add_column("parameter", style="bold")
     params.add_column("default")
@@ -244,9 +210,9 @@ def _show_recipe(recipe: Any) -> None:
         default = "required" if p.required else "the run" if p.default is None else repr(p.default)
         params.add_row(p.name, default, p.doc)
     if recipe.params:
-        console.print(params)
-    console.print(f"Expands to: {recipe.expands_to}", markup=False)
-    console.print(
+        out.print(params)
+    out.print(f"Expands to: {recipe.expands_to}", markup=False)
+    out.print(
         "Lengths count scheduler steps: epochs with step: epoch, batches with step: batch.",
         markup=False,
     )

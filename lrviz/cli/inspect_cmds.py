@@ -8,15 +8,9 @@ from typing import Annotated, Any
 
 import typer
 
-from .app import (
-    SpecArg,
-    app,
-    boundary,
-    err,
-    write_atomic,
-    write_stdout,
-)
-from .core import report_run
+from . import diagnostics
+from .app import SpecArg, app, boundary, err, write_atomic, write_stdout
+from .diagnostics import ExitStatus
 from .options import spec_options
 
 
@@ -51,9 +45,9 @@ def _spec_files(spec: str) -> list[Path]:
 
 
 def _console() -> Any:
-    from rich.console import Console
+    from .app import console
 
-    return Console(highlight=False)
+    return console()
 
 
 @app.command()
@@ -67,12 +61,14 @@ def diff(
             "--format", "-f", help="table (sampled, for reading) or csv/json (every row)."
         ),
     ] = DiffFormat.table,
-    rows: Annotated[int, typer.Option("--rows", min=3, help="Rows to show in table format.")] = 40,
+    rows: Annotated[
+        int, typer.Option("--rows", min=3, metavar="N", help="Rows to show in table format.")
+    ] = 40,
     all_rows: Annotated[
         bool, typer.Option("--all", help="Show every row in table format.")
     ] = False,
     opts: Any = None,
-) -> None:
+) -> ExitStatus:
     """Compare get_last_lr(), get_lr() and the closed form with the optimizer's lr, row by row."""
     from ..inspect.diff import inspect_plan
     from ..render import diff as render
@@ -85,7 +81,7 @@ def diff(
         write_stdout(render.iter_json(report))
     else:
         _console().print(render.render_diff(report, max_rows=trace.rows if all_rows else rows))
-    report_run(trace, warnings_to_stderr=fmt is not DiffFormat.json)
+    return diagnostics.report_run(trace, warnings=fmt is not DiffFormat.json)
 
 
 @app.command()
@@ -106,30 +102,19 @@ def state(
         ReportFormat, typer.Option("--format", "-f", help="table (a tree) or json.")
     ] = ReportFormat.table,
     opts: Any = None,
-) -> None:
+) -> ExitStatus:
     """Show the scheduler's state_dict() after K steps, children of composites included."""
     from ..inspect.state import state_at
     from ..render import state as render
 
     report = state_at(_plan(spec, opts), at)
     if report.node is None:  # the run failed before reaching K steps
-        report_run(report.trace)
-        return
+        return diagnostics.report_run(report.trace)
     if fmt is ReportFormat.json:
         write_stdout([render.json_text(report)])
     else:
         _console().print(render.render_state(report))
-    _report_later_failure(report.trace, quiet=fmt is ReportFormat.json)
-
-
-def _report_later_failure(trace: Any, *, quiet: bool) -> None:
-    """The run's warnings, and a failure after the state shown as a note (the state is valid)."""
-    if not quiet:
-        for w in trace.warnings:
-            times = f" (×{w.count:,})" if w.count > 1 else ""
-            err(f"warning: row {w.step}{times}: {w.category}: {w.message}")
-    if trace.error is not None:
-        err(f"note: the run fails later, at row {trace.error.step}: {trace.error.message}")
+    return diagnostics.report_later_failure(report.trace, warnings=fmt is not ReportFormat.json)
 
 
 @app.command()
@@ -150,7 +135,7 @@ def resume(
         ReportFormat, typer.Option("--format", "-f", help="table or json.")
     ] = ReportFormat.table,
     opts: Any = None,
-) -> None:
+) -> ExitStatus:
     """Save state_dict()s after K steps, reload into fresh objects, compare every later row."""
     from ..inspect.resume import parse_at
     from ..inspect.resume import resume as resume_plan
@@ -162,10 +147,11 @@ def resume(
         write_stdout([render.json_text(report)])
     else:
         _console().print(render.render_resume(report))
-    report_run(report.trace, warnings_to_stderr=fmt is not ReportFormat.json)
+    status = diagnostics.report_run(report.trace, warnings=fmt is not ReportFormat.json)
     if not report.ok:
         err(f"error: {render.verdict(report)}")
-        raise typer.Exit(1)
+        status = diagnostics.worst([status, ExitStatus.ERROR])
+    return status
 
 
 @app.command()
@@ -174,8 +160,13 @@ def resume(
 def code(
     spec: SpecArg,
     output: Annotated[
-        Path | None,
-        typer.Option("--output", "-o", help="Write the snippet to this file (e.g. schedule.py)."),
+        str | None,
+        typer.Option(
+            "--output",
+            "-o",
+            metavar="PATH",
+            help="Write the snippet to this file (e.g. schedule.py).",
+        ),
     ] = None,
     opts: Any = None,
 ) -> None:
@@ -186,7 +177,9 @@ def code(
     from ..build import build
     from ..errors import ExprEvalError, RunError
     from ..inspect.code import generate
+    from .outputs import output_file
 
+    target = None if output is None else output_file(output, guard=_spec_files(spec))
     plan = _plan(spec, opts)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # building only to learn each group's momentum key
@@ -195,9 +188,9 @@ def code(
         except ExprEvalError as exc:  # the schedule cannot produce its first row
             raise RunError(0, f"{type(exc).__name__}: {exc}") from None
     text = generate(plan, built.momentum_keys)
-    if output is not None:
-        write_atomic(output, [text], guard=_spec_files(spec))
-        err(f"wrote {output}")
+    if target is not None:
+        write_atomic(target, [text], guard=_spec_files(spec))
+        err(f"wrote {target}")
     elif sys.stdout.isatty():
         from rich.syntax import Syntax
 

@@ -14,15 +14,13 @@ from typing import Annotated, Any
 import typer
 
 from ..errors import UsageError, did_you_mean
-from .app import (
-    SpecArg,
-    app,
-    boundary,
-    err,
-    write_atomic,
-    write_stdout,
-)
+from . import diagnostics
+from .app import SpecArg, app, boundary, err, write_atomic, write_stdout
+from .diagnostics import BadRows, ExitStatus
 from .options import spec_options
+from .outputs import check_outputs, output_file
+
+__all__ = ["check_outputs", "export", "plot"]  # check_outputs: cli/train.py imports it from here
 
 IMAGE_FORMATS = ("png", "svg", "pdf", "html")  # html: one interactive page (render/html.py)
 EXPORT_FORMATS = ("csv", "json", *IMAGE_FORMATS)
@@ -34,25 +32,33 @@ class XAxis(str, Enum):
 
 
 XOpt = Annotated[
-    XAxis, typer.Option("--x", help="x axis: epoch (fractional) or step (optimizer steps).")
+    XAxis,
+    typer.Option(
+        "--x", metavar="AXIS", help="x axis: epoch (fractional) or step (optimizer steps)."
+    ),
 ]
 LogOpt = Annotated[bool, typer.Option("--log", help="Log scale for the lr axis.")]
 MomentumOpt = Annotated[
     bool, typer.Option("--momentum", help="Add a panel with momentum (or Adam's beta1).")
 ]
-TitleOpt = Annotated[str | None, typer.Option("--title", help="Title above the plot.")]
+TitleOpt = Annotated[
+    str | None, typer.Option("--title", metavar="TEXT", help="Title above the plot.")
+]
 SizeOpt = Annotated[
     str | None,
     typer.Option("--size", metavar="WxH", help="Figure size in inches, e.g. 6x3.6 (the default)."),
 ]
 DpiOpt = Annotated[
-    int, typer.Option("--dpi", min=20, max=2400, help="Pixels per inch of PNG output.")
+    int, typer.Option("--dpi", min=20, max=2400, metavar="N", help="Pixels per inch of PNG output.")
 ]
 StyleOpt = Annotated[
     str | None,
-    typer.Option("--style", help="A matplotlib style name or .mplstyle file, e.g. ggplot."),
+    typer.Option(
+        "--style", metavar="STYLE", help="A matplotlib style name or .mplstyle file, e.g. ggplot."
+    ),
 ]
 MAX_PIXELS = 2**15  # per side; matplotlib refuses 2**16
+MAX_NAME = 60  # characters of a default file name made from several spec names
 
 
 def headless(env: Mapping[str, str] = os.environ, platform: str = sys.platform) -> bool:
@@ -91,12 +97,15 @@ def parse_size(text: str | None, dpi: int) -> tuple[float, float] | None:
 
 
 def check_style(style: str | None) -> None:
-    """Refuse an unknown --style before any run starts."""
+    """Refuse an unknown --style, or a file that is not a matplotlib style, before any run."""
     if style is None:
         return
     import matplotlib.style
 
-    if style in matplotlib.style.available or style == "default" or Path(style).is_file():
+    if style in matplotlib.style.available or style == "default":
+        return
+    if Path(style).is_file():
+        _check_style_file(style)
         return
     raise UsageError(
         f"--style {style!r} is not a matplotlib style or a file"
@@ -105,18 +114,44 @@ def check_style(style: str | None) -> None:
     )
 
 
-def check_outputs(paths: Iterable[Path], allowed: tuple[str, ...], guard: list[Path]) -> None:
-    """Refuse bad outputs before simulating: unknown extension, missing folder, the spec itself."""
-    names = ", ".join(f".{e}" for e in allowed)
-    for path in paths:
-        ext = path.suffix.lower().lstrip(".")
-        if ext not in allowed:
-            what = f"unknown extension {path.suffix!r}" if ext else "no extension"
-            raise UsageError(f"{path}: {what}; the formats are {names}")
-        if any(p.resolve() == path.resolve() for p in guard):
-            raise UsageError(f"{path}: refusing to overwrite the spec being read")
-        if not path.resolve().parent.is_dir():
-            raise UsageError(f"{path}: folder {path.resolve().parent} does not exist")
+def _check_style_file(path: str) -> None:
+    """A style file matplotlib reads without complaint (it would log a paragraph per bad line)."""
+    import logging
+
+    import matplotlib
+
+    class Lines(logging.Handler):
+        """The line numbers matplotlib complains about, instead of its paragraphs."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.lines: list[int] = []
+
+        def emit(self, record: logging.LogRecord) -> None:
+            args: Any = record.args  # (fname, line_no, ...) or {"line_no": ...}
+            line = args.get("line_no") if isinstance(args, dict) else (args or (0, 0))[1]
+            self.lines.append(int(line or 0))
+
+    handler = Lines()
+    log = logging.getLogger("matplotlib")
+    log.addHandler(handler)
+    propagate, log.propagate = log.propagate, False
+    try:
+        matplotlib.rc_params_from_file(path, use_default_template=False)
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = " ".join(str(exc).split())[:200]
+        raise UsageError(
+            f"--style {path}: cannot read it as a matplotlib style: {reason}"
+        ) from None
+    finally:
+        log.removeHandler(handler)
+        log.propagate = propagate
+    if handler.lines:
+        bad = diagnostics.plural(len(handler.lines), "line")
+        raise UsageError(
+            f"--style {path}: not a matplotlib style file: {bad} not `key: value` settings "
+            f"matplotlib knows, the first at line {handler.lines[0]}"
+        )
 
 
 def _sources(specs: list[str]) -> list[Any]:
@@ -129,32 +164,35 @@ def _simulate(specs: list[str], opts: Any) -> list[Any]:
     from ..load import load_plan
     from ..simulation import run
 
-    return [run(load_plan(s, opts)) for s in specs]
+    plans = [load_plan(s, opts) for s in specs]  # every spec error before the first run
+    return [run(p) for p in plans]
 
 
-def _report(traces: list[Any]) -> None:
-    """Each run's warnings and failure on stderr, as `table` reports them; exit 1 if any failed.
-
-    With several SPECs every line names its spec ("error: short: run failed at row 11: ...").
-    """
-    from .core import report_run
-
-    failed = False
-    for t in traces:
-        try:
-            report_run(t, label=t.name if len(traces) > 1 else "")
-        except typer.Exit:
-            failed = True
-    if failed:
-        raise typer.Exit(1)
+def default_output(stems: list[str]) -> Path:
+    """SPEC.png, a_vs_b.png for an overlay, first_and_N_more.png when the names grow long."""
+    stems = list(dict.fromkeys(stems))
+    name = "_vs_".join(stems)
+    if len(name) > MAX_NAME:
+        name = f"{stems[0][:MAX_NAME]}_and_{len(stems) - 1}_more"
+    return Path(f"{name}.png")
 
 
-def _export_csv_streaming(spec: str, opts: Any, outputs: list[Path], guard: list[Path]) -> None:
+def _suggest_log(traces: list[Any], log: bool) -> None:
+    """Overlaid curves of very different sizes flatten the small ones: say --log shows them."""
+    from ..render.plot import scale_ratio
+
+    ratio = scale_ratio(traces)
+    if not log and ratio >= 100:
+        err(f"note: the curves' peaks differ {ratio:,.0f}-fold; --log shows the small ones")
+
+
+def _export_csv_streaming(
+    spec: str, opts: Any, outputs: list[Path], guard: list[Path]
+) -> ExitStatus:
     """CSV-only export: simulate in chunks and write each as it is produced (flat memory)."""
     from ..load import load_plan
     from ..simulation import run_chunks
     from . import csvwriter
-    from .core import BadRows, report_run
 
     plan = load_plan(spec, opts, streaming=True)
     first, *more = outputs
@@ -175,7 +213,7 @@ def _export_csv_streaming(spec: str, opts: Any, outputs: list[Path], guard: list
     for path in more:  # the same rows again: copy the file rather than re-simulate
         write_atomic(path, [first.read_bytes()], guard=guard)
         err(f"wrote {path}")
-    report_run(last[0], bad=bad)
+    return diagnostics.report_run(last[0], bad=bad)
 
 
 def _image(traces: list[Any], fmt: str, look: dict[str, Any]) -> bytes:
@@ -201,12 +239,14 @@ def plot(
             help="YAML files, bundled preset names or scheduler class names; several overlay.",
         ),
     ],
-    output: Annotated[
-        Path | None,
+    outputs: Annotated[
+        list[str] | None,
         typer.Option(
             "--output",
             "-o",
-            help="Write .png, .svg, .pdf or .html (interactive; default: a window, else SPEC.png).",
+            metavar="PATH",
+            help="Write .png, .svg, .pdf or .html (interactive; repeatable; default: a window, "
+            "else SPEC.png).",
         ),
     ] = None,
     x: XOpt = XAxis.epoch,
@@ -220,23 +260,26 @@ def plot(
         bool, typer.Option("--terminal", help="Draw in the terminal (unicode) instead.")
     ] = False,
     opts: Any = None,
-) -> None:
+) -> ExitStatus:
     """Plot lr (and momentum) against epoch or step; several SPECs overlay on shared axes."""
-    if terminal and output is not None:
+    if terminal and outputs:
         raise UsageError("--terminal draws in the terminal; drop -o, or drop --terminal")
     fig_size = parse_size(size, dpi)
     check_style(style)
     sources = _sources(specs)
     guard = [s.path for s in sources if s.path is not None]
-    if output is not None:
-        check_outputs([output], IMAGE_FORMATS, guard)
+    paths = [output_file(o, IMAGE_FORMATS, guard) for o in outputs or []]
+    default = default_output([s.stem for s in sources])
+    if not paths and not terminal:
+        check_outputs([default], IMAGE_FORMATS, guard)  # the fallback, should no window open
     traces = _simulate(specs, opts)
     if momentum and not any(t.has_momentum for t in traces):
         err("note: --momentum: the optimizer has neither momentum nor betas; nothing to show")
+    if len(traces) > 1:
+        _suggest_log(traces, log)
     if terminal:
         _terminal(traces, x.value, log, momentum, title)
-        _report(traces)
-        return
+        return diagnostics.report_runs(traces)
     look = {
         "x": x.value,
         "log": log,
@@ -246,18 +289,13 @@ def plot(
         "dpi": dpi,
         "style": style,
     }
-    if output is None and not use_headless_backend_if_needed() and _show_window(traces, look):
-        _report(traces)
-        return
-    if output is None:
-        output = Path("_vs_".join(dict.fromkeys(s.stem for s in sources)) + ".png")
-        check_outputs([output], IMAGE_FORMATS, guard)
-        where = " (no display; -o chooses the file)"
-    else:
-        where = ""
-    write_atomic(output, [_image(traces, output.suffix.lower()[1:], look)], guard=guard)
-    err(f"wrote {output}{where}")
-    _report(traces)
+    if not paths and not use_headless_backend_if_needed() and _show_window(traces, look):
+        return diagnostics.report_runs(traces)
+    where = "" if paths else " (no display; -o chooses the file)"
+    for path in paths or [default]:
+        write_atomic(path, [_image(traces, path.suffix.lower()[1:], look)], guard=guard)
+        err(f"wrote {path}{where}")
+    return diagnostics.report_runs(traces)
 
 
 def _terminal(traces: list[Any], x: str, log: bool, momentum: bool, title: str | None) -> None:
@@ -295,10 +333,11 @@ def _show_window(traces: list[Any], look: dict[str, Any]) -> bool:
 def export(
     spec: SpecArg,
     outputs: Annotated[
-        list[Path],
+        list[str],
         typer.Option(
             "--output",
             "-o",
+            metavar="PATH",
             help="A .csv, .json, .png, .svg, .pdf or .html (interactive) file (repeatable: one "
             "run, many files).",
         ),
@@ -311,7 +350,7 @@ def export(
     dpi: DpiOpt = 150,
     style: StyleOpt = None,
     opts: Any = None,
-) -> None:
+) -> ExitStatus:
     """Write the schedule to files by extension: rows to CSV/JSON, the plot to PNG/SVG/PDF/HTML."""
     from ..render import text
 
@@ -319,10 +358,9 @@ def export(
     check_style(style)
     sources = _sources([spec])
     guard = [s.path for s in sources if s.path is not None]
-    check_outputs(outputs, EXPORT_FORMATS, guard)
-    if all(path.suffix.lower() == ".csv" for path in outputs):
-        _export_csv_streaming(spec, opts, outputs, guard)
-        return
+    paths = [output_file(o, EXPORT_FORMATS, guard) for o in outputs]
+    if all(path.suffix.lower() == ".csv" for path in paths):
+        return _export_csv_streaming(spec, opts, paths, guard)
     (trace,) = _simulate([spec], opts)
     look = {
         "x": x.value,
@@ -333,7 +371,7 @@ def export(
         "dpi": dpi,
         "style": style,
     }
-    for path in outputs:
+    for path in paths:
         fmt = path.suffix.lower()[1:]
         chunks: Iterable[str | bytes]
         if fmt == "csv":
@@ -344,4 +382,4 @@ def export(
             chunks = [_image([trace], fmt, look)]
         write_atomic(path, chunks, guard=guard)
         err(f"wrote {path}")
-    _report([trace])
+    return diagnostics.report_run(trace)

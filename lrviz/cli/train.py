@@ -9,7 +9,9 @@ from typing import Annotated, Any
 import typer
 
 from ..errors import UsageError
+from . import diagnostics
 from .app import app, boundary, err, write_atomic, write_stdout
+from .diagnostics import ExitStatus
 from .options import spec_options
 
 FILE_FORMATS = ("csv", "json", "png", "svg", "pdf")
@@ -69,7 +71,7 @@ def train_command(
     log: Annotated[bool, typer.Option("--log", help="Log scale for the lr panel.")] = False,
     title: Annotated[str | None, typer.Option("--title", help="Title above the figure.")] = None,
     opts: Any = None,
-) -> None:
+) -> ExitStatus:
     """Train a small model on scikit-learn's digits under each SPEC: lr, loss, accuracy by epoch."""
     if opts.iters is not None:
         raise UsageError(
@@ -96,7 +98,7 @@ def train_command(
     setup = _setup(model, seed, batch_size, len(train_loader.y), len(test_loader.y), runs)
     _write(runs, setup, outputs, specs, opts, log, title)
     _print(runs, fmt, rows, setup)
-    _report(runs)
+    return _report(runs)
 
 
 def _setup(
@@ -188,15 +190,9 @@ def _print(runs: list[Any], fmt: TrainFormat, rows: int, setup: dict[str, Any]) 
         console.print(render.summary_table(runs))
 
 
-def _report(runs: list[Any]) -> None:
-    """Each run's warnings and failure on stderr, as `table` reports them; exit 1 if any failed."""
-    from .core import report_run
-
-    failed = False
-    for run in runs:
-        try:
-            report_run(run.trace, label=run.name if len(runs) > 1 else "")
-        except typer.Exit:
-            failed = True
-    if failed:
-        raise typer.Exit(1)
+def _report(runs: list[Any]) -> ExitStatus:
+    """Each run's warnings and failure on stderr, as `table` reports them; ERROR if any failed."""
+    several = len(runs) > 1
+    return diagnostics.worst(
+        diagnostics.report_run(run.trace, label=run.name if several else "") for run in runs
+    )

@@ -328,7 +328,8 @@ def test_snapshot_writes_the_export_csv_and_refuses_the_spec_itself(configs: Pat
     several = lrviz("snapshot", "steplr", "configs/ok.yml", "-o", "x.csv")
     assert (several.exit_code, several.stderr) == (
         2,
-        "error: -o x.csv: several SPECs need an existing folder to write into\n",
+        "error: -o x.csv: 2 SPECs need a folder: an existing one, or end the name with '/' to "
+        "create it\n",
     )
 
 
@@ -338,7 +339,7 @@ def test_snapshot_of_a_failing_run_writes_its_rows_and_exits_1(configs: Path):
     assert result.exit_code == 1
     assert result.stderr == (
         f"error: {spec}: run failed at row 11: ValueError: Tried to step 11 times. The specified "
-        "number of total steps is 10\n"
+        "number of total steps is 10 (rows 0..10 were produced)\n"
     )
     assert len(Path("fail.csv").read_text().splitlines()) == 12  # header + rows 0..10
 

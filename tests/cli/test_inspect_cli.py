@@ -192,7 +192,7 @@ def test_state_out_of_range(at: str):
 def test_state_needs_at():
     result = invoke("state", "steplr")
     assert result.exit_code == 2
-    assert "Missing option '--at'" in result.stderr
+    assert result.stderr == "error: missing option '--at'; see 'lrviz state --help'\n"
 
 
 def test_state_before_a_failure_is_shown_and_the_failure_noted():

@@ -64,7 +64,7 @@ def test_plot_with_a_window_shows_the_figure_and_writes_nothing(tmp_path, monkey
     assert result.stderr == "showing the plot in a window (-o FILE writes a file instead)\n"
     assert list(tmp_path.iterdir()) == []
     (fig,) = shown
-    assert [ln.get_label() for ln in fig.axes[0].get_lines()] == ["steplr · group0"]
+    assert [ln.get_label() for ln in fig.axes[0].get_lines()] == ["steplr"]
     assert tuple(fig.get_size_inches()) == (3.0, 2.0)
     plt.close("all")
 
