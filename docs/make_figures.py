@@ -29,7 +29,62 @@ def main() -> int:
         traces = [run(load_plan(spec, Options())) for spec in specs]
         _save(OUT / name, to_bytes(figure(traces, **{"size": SIZE, "dpi": DPI, **look}), "png"))
     _save(OUT / "train_textbook.png", textbook_png())
+    shot = html_view_png()
+    if shot is None:
+        print(f"skipped {OUT / 'html_view.png'}: needs chromium, chromedriver and selenium")
+    else:
+        _save(OUT / "html_view.png", shot)
     return 0
+
+
+def html_view_png() -> bytes | None:
+    """The HTML view of cosine_warm in headless Chromium, the pointer on row 250."""
+    import shutil
+    import tempfile
+
+    from lrviz.render import html
+
+    chromium, driver_path = shutil.which("chromium"), shutil.which("chromedriver")
+    try:
+        from selenium import webdriver
+        from selenium.webdriver.chrome.service import Service
+        from selenium.webdriver.common.action_chains import ActionBuilder
+    except ImportError:
+        return None
+    if chromium is None or driver_path is None:
+        return None
+    trace = run(load_plan("cosine_warm", Options()))
+    folder = Path(tempfile.mkdtemp(prefix="lrviz-docs-"))
+    try:
+        page = folder / "cosine_warm.html"
+        page.write_text(html.render([trace], momentum=True), encoding="utf-8")
+        options = webdriver.ChromeOptions()
+        options.binary_location = chromium
+        for flag in (
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--hide-scrollbars",
+            "--window-size=980,1010",
+            f"--user-data-dir={folder / 'profile'}",
+        ):
+            options.add_argument(flag)
+        browser = webdriver.Chrome(service=Service(driver_path), options=options)
+        try:
+            browser.get(page.as_uri())
+            point = browser.execute_script("return window.lrviz.clientPoint(12.5)")
+            hover = ActionBuilder(browser)
+            hover.pointer_action.move_to_location(round(point["x"]), round(point["y"]))
+            hover.perform()
+            return bytes(browser.get_screenshot_as_png())
+        finally:
+            browser.quit()
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def textbook_png() -> bytes:

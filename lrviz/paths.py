@@ -7,14 +7,32 @@ capped, and no message ever quotes its content (a CI log or a PR annotation is p
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
+from collections.abc import Iterator
+from contextvars import ContextVar
 from pathlib import Path, PurePath
 
 from .errors import UsageError
 
 MAX_FILE_BYTES = 64 * 2**20  # a training log of a few million rows; /dev/zero stops here
 MAX_SPEC_FILE_BYTES = 5_000_000  # a schedule file is a few hundred bytes
+
+
+_reads: ContextVar[list[Path] | None] = ContextVar("lrviz_reads", default=None)
+
+
+@contextlib.contextmanager
+def recording_reads() -> Iterator[list[Path]]:
+    """Inside: every file read_text is asked for (found or not) is listed; `lrviz watch`
+    watches them: the spec, its metrics CSV, its base configs."""
+    reads: list[Path] = []
+    token = _reads.set(reads)
+    try:
+        yield reads
+    finally:
+        _reads.reset(token)
 
 
 class Refused(Exception):
@@ -49,6 +67,9 @@ def confine(name: str, base_dir: Path, root: Path) -> Path:
 def read_text(path: Path, label: str, limit: int | None = None) -> str:
     """A regular UTF-8 file's text, at most `limit` bytes; Refused otherwise (content unquoted)."""
     limit = MAX_FILE_BYTES if limit is None else limit
+    reads = _reads.get()
+    if reads is not None:
+        reads.append(Path(path))
     try:
         # O_NONBLOCK: opening a FIFO must not hang; the fstat below then refuses it.
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))

@@ -6,7 +6,7 @@ import atexit
 import os
 import sys
 
-from . import check, core, inspect_cmds, plot, train  # noqa: F401  (each module registers its commands)
+from . import check, core, inspect_cmds, plot, train, watch  # noqa: F401  (each registers commands)
 from .app import app
 
 BROKEN_OUTPUT = 120  # what Python exits with when it cannot flush stdout at shutdown

@@ -29,6 +29,7 @@ def test_the_command_set():
         "state",
         "table",
         "train",
+        "watch",
     ]
 
 
