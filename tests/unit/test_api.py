@@ -63,7 +63,8 @@ def test_custom_scheduler_plots_and_exports(tmp_path: Path):
     trace = lrviz.simulate(lambda opt: WarmupInverseSqrt(opt, warmup=3), epochs=10)
     fig = trace.plot()
     line = fig.axes[0].lines[0]
-    assert np.array_equal(line.get_ydata(), trace.lr[:, 0])
+    # every row, then the last one held to the run's end (a step lasts until the next row)
+    assert np.array_equal(line.get_ydata(), np.append(trace.lr[:, 0], trace.lr[-1, 0]))
     trace.to_csv(tmp_path / "rows.csv")
     with (tmp_path / "rows.csv").open() as fh:
         assert [float(r["lr_group0"]) for r in csv.DictReader(fh)] == trace.lr[:, 0].tolist()
