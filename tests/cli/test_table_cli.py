@@ -344,9 +344,7 @@ def test_unexpected_exceptions_become_one_line_without_debug(monkeypatch):
     result = invoke("--debug", "table", "steplr")  # the traceback, and the same exit status
     assert result.exit_code == 1
     assert result.stderr.startswith("Traceback (most recent call last):\n")
-    assert result.stderr.endswith(
-        "RuntimeError: boom\ninternal error: RuntimeError: boom\n"
-    )
+    assert result.stderr.endswith("RuntimeError: boom\ninternal error: RuntimeError: boom\n")
 
 
 def test_negative_or_nan_lr_is_flagged(tmp_path):
