@@ -26,6 +26,7 @@ from ..reports import (
 )
 from .json import json_head, json_number, json_tail, stream
 from .table import fmt, header_lines
+from .text import csv_field
 
 if TYPE_CHECKING:
     import numpy as np
@@ -216,7 +217,7 @@ def iter_csv(report: DiffReport) -> Iterator[str]:
     names = ["step", "epoch", "iter", "x"]
     for group in trace.groups:
         names += [f"lr_{group}"] + [f"{label}_{group}" for label, _ in cols]
-    yield ",".join([*names, "disagreement"]) + "\n"
+    yield ",".join(map(csv_field, [*names, "disagreement"])) + "\n"  # a group may be `enc,dec`
 
     def cell(v: float) -> str:
         return "" if math.isnan(v) else repr(v)

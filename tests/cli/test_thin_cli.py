@@ -339,3 +339,14 @@ def test_an_overlay_of_very_different_scales_suggests_log(tmp_path):
     )
     logged = invoke("plot", "steplr", "onecyclelr_adam", "--log", "-o", str(tmp_path / "y.png"))
     assert logged.stderr == f"wrote {tmp_path / 'y.png'}\n"
+
+
+def test_diff_csv_keeps_odd_group_names_in_their_column(tmp_path):
+    spec = write(
+        tmp_path,
+        "param_groups:\n  - {name: 'enc,dec', lr: 0.1}\n  - {name: head, lr: 0.2}\n"
+        "scheduler: {type: StepLR, step_size: 2}\nrun: {epochs: 3}\n",
+    )
+    rows = list(csv.reader(io.StringIO(invoke("diff", spec, "-f", "csv").stdout)))
+    assert rows[0][4] == "lr_enc,dec"
+    assert {len(r) for r in rows} == {len(rows[0])}
