@@ -14,6 +14,7 @@ import queue
 import signal
 import sys
 import threading
+from collections import deque
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -22,7 +23,8 @@ if TYPE_CHECKING:
 
 MIN_ROWS = 200_000  # below this a second process costs more than it saves
 PIPE_CHUNK_ROWS = 25_000  # small chunks: only the last one's formatting is not overlapped
-IN_FLIGHT = 6  # chunks handed over and not yet written back: bounds the memory in transit
+IN_FLIGHT = 2  # chunks handed over and not back; more waiting, and this process formats too
+HELD = 8  # chunks formatted or handed over but not yet written: bounds the memory held
 POLL_SECONDS = 0.5  # how often a wait for the formatter checks that it is still alive
 
 
@@ -78,18 +80,36 @@ class _Pipeline:
         self.proc.start()
 
     def run(self, parts: Iterable[Trace]) -> Iterator[bytes]:
-        pending = 0
+        from ..render.text import iter_csv
+
+        # In write order: text formatted here, or None for the formatter's next result.
+        pending: deque[bytes | None] = deque()
+        remote = 0  # chunks handed over and not yet back
         try:
             for i, part in enumerate(parts):
-                # Pickled now, not by the queue's thread later: the next chunk reuses the arrays.
-                self.jobs.put(pickle.dumps((_portable(part), i == 0), pickle.HIGHEST_PROTOCOL))
-                pending += 1
-                while pending and (pending >= IN_FLIGHT or not self.results.empty()):
-                    yield self._next()
-                    pending -= 1
+                if remote < IN_FLIGHT:
+                    # Pickled now, not by the queue's thread later: the next chunk reuses
+                    # the arrays.
+                    job = pickle.dumps((_portable(part), i == 0), pickle.HIGHEST_PROTOCOL)
+                    self.jobs.put(job)
+                    pending.append(None)
+                    remote += 1
+                else:  # the formatter is behind (its core is busy): share its work
+                    text = "".join(iter_csv(part, with_header=i == 0))
+                    pending.append(text.encode("utf-8"))
+                # Write whatever is ready, in order; wait only when too much is held.
+                while pending and (
+                    pending[0] is not None or not self.results.empty() or len(pending) > HELD
+                ):
+                    head = pending.popleft()
+                    if head is None:
+                        head = self._next()
+                        remote -= 1
+                    yield head
             self.jobs.put(None)
-            for _ in range(pending):
-                yield self._next()
+            while pending:
+                head = pending.popleft()
+                yield self._next() if head is None else head
             self.proc.join()
         finally:
             if self.proc.is_alive():  # Ctrl-C, a failed write, or a failed simulation

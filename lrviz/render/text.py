@@ -45,13 +45,28 @@ def _text_columns(trace: Trace, start: int, stop: int, num: Any = number) -> lis
         list(map(str, it.tolist())),
         list(map(num, x.tolist())),
     ]
+    done: list[tuple[Any, list[str]]] = []  # columns already formatted, with their text
     for g in range(len(trace.groups)):
-        cols.append(_floats(trace.lr[start:stop, g], num))
+        cols.append(_column(trace.lr[start:stop, g], num, done))
     if trace.has_momentum:
         for g, kind in enumerate(trace.momentum_kind):
             values = trace.momentum[start:stop, g]
-            cols.append([""] * len(values) if kind is None else _floats(values, num))
+            cols.append([""] * len(values) if kind is None else _column(values, num, done))
     return cols
+
+
+def _column(values: Any, num: Any, done: list[tuple[Any, list[str]]]) -> list[str]:
+    """A float column's text, reused when an earlier column holds the same bits (groups often
+    share a momentum or an lr: formatting, not comparing, is the cost)."""
+    import numpy as np
+
+    bits = np.ascontiguousarray(values).view(np.int64)
+    for other, text in done:
+        if np.array_equal(bits, other):
+            return text
+    text = _floats(values, num)
+    done.append((bits, text))
+    return text
 
 
 def _floats(values: Any, num: Any) -> list[str]:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import time
+
 import pytest
 from typer.testing import CliRunner
 
@@ -79,10 +82,14 @@ def test_export_through_the_second_process_matches_table_csv(piped, tmp_path):
 
 
 def test_a_formatter_failure_is_an_error_and_leaves_no_file(piped, tmp_path, monkeypatch):
-    def broken(*args, **kwargs):
-        raise ValueError("no text today")
+    here, iter_csv = os.getpid(), text.iter_csv
 
-    monkeypatch.setattr(text, "iter_csv", broken)  # the forked process sees it too
+    def broken(*args, **kwargs):
+        if os.getpid() != here:  # only in the forked process, which sees this patch too
+            raise ValueError("no text today")
+        return iter_csv(*args, **kwargs)
+
+    monkeypatch.setattr(text, "iter_csv", broken)
     out = tmp_path / "rows.csv"
     result = runner.invoke(app, ["export", "cosine_warm", "-o", str(out)])
     assert result.exit_code == 1
@@ -96,3 +103,21 @@ def test_a_formatter_failure_is_an_error_and_leaves_no_file(piped, tmp_path, mon
 def test_small_runs_stay_in_this_process():
     assert not csvwriter.pipelined(csvwriter.MIN_ROWS - 1)
     assert csvwriter.chunk_rows(10) is None
+
+
+def test_a_slow_formatter_gets_help_and_the_bytes_stay_in_order(piped, monkeypatch):
+    here, iter_csv, local = os.getpid(), text.iter_csv, []
+
+    def slow_there(*args, **kwargs):
+        if os.getpid() != here:
+            time.sleep(0.05)  # a formatter whose core is busy elsewhere
+        else:
+            local.append(1)
+        return iter_csv(*args, **kwargs)
+
+    plan = load_plan("cosine_warm")
+    today = "".join(iter_csv(run(plan))).encode()
+    monkeypatch.setattr(text, "iter_csv", slow_there)
+    chunks = csvwriter.csv_chunks(run_chunks(plan, csvwriter.chunk_rows(plan.rows)), plan.rows)
+    assert b"".join(c if isinstance(c, bytes) else c.encode() for c in chunks) == today
+    assert local  # this process formatted some chunks itself
