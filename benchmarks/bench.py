@@ -13,7 +13,9 @@ import argparse
 import json
 import os
 import platform
+import resource
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -47,6 +49,127 @@ def wall(cmd: list[str], repeat: int, cwd: Path | None = None) -> float:
         subprocess.run(cmd, capture_output=True, check=False, cwd=cwd)
         times.append(time.perf_counter() - start)
     return statistics.median(times)
+
+
+def timed(cmd: list[str], repeat: int, cwd: Path | None = None) -> tuple[float, float]:
+    """(median wall time, median CPU time of the child) of a command, whole process."""
+    walls, cpus = [], []
+    for _ in range(repeat):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        start = time.perf_counter()
+        subprocess.run(cmd, capture_output=True, check=False, cwd=cwd)
+        walls.append(time.perf_counter() - start)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpus.append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
+    return statistics.median(walls), statistics.median(cpus)
+
+
+def cold_start(lrviz: str, out: Path) -> None:
+    """`lrviz table steplr` against `import torch`, and an error that needs no torch."""
+    print("\n## Cold start (median of 5, whole process; CPU time in brackets)\n")
+    torch_wall, torch_cpu = timed([sys.executable, "-c", "import torch"], 5)
+    table_wall, table_cpu = timed([lrviz, "table", "steplr"], 5)
+    miss_wall, miss_cpu = timed([lrviz, "table", "missing.yaml"], 5, cwd=out)
+    print(f'- `python -c "import torch"`: {fmt_s(torch_wall)} ({fmt_s(torch_cpu)} CPU)')
+    print(
+        f"- `lrviz table steplr`: {fmt_s(table_wall)} ({fmt_s(table_cpu)} CPU); "
+        f"above `import torch`: {table_wall - torch_wall:+.2f} s "
+        f"({table_cpu - torch_cpu:+.2f} s CPU) [<= +0.5 s]"
+    )
+    print(
+        f"- `lrviz table missing.yaml` (exit 2): {fmt_s(miss_wall)} ({fmt_s(miss_cpu)} CPU) "
+        f"[< 0.3 s]"
+    )
+
+
+def watch_latency(lrviz: str, out: Path, rows: int = 10_000, saves: int = 7) -> None:
+    """`lrviz watch SPEC -o PNG`: from a save to the new picture (terminal and PNG file)."""
+    import threading
+
+    folder = out / "watch"
+    folder.mkdir()
+    spec = folder / "bench.yaml"
+    sys.path.insert(0, str(HERE))
+    from cases import spec_text
+
+    spec.write_text(spec_text(rows))
+    proc = subprocess.Popen(
+        [lrviz, "watch", spec.name, "-o", "bench.png", "--max-rows", str(rows)],
+        cwd=folder,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    starts: list[float] = []  # when each screen's first line arrived: the terminal picture
+    ends: list[float] = []  # when its status line arrived: after the PNG file was written
+
+    def read() -> None:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            now = time.perf_counter()
+            if len(starts) == len(ends):
+                starts.append(now)
+            if line.startswith("lrviz watch #"):
+                ends.append(now)
+
+    threading.Thread(target=read, daemon=True).start()
+
+    def wait(n: int, deadline: float) -> bool:
+        while len(ends) < n:
+            if time.perf_counter() > deadline or proc.poll() is not None:
+                return False
+            time.sleep(0.002)
+        return True
+
+    print(f"\n## `lrviz watch` ({rows:,} rows, -o PNG): from a save to the new picture\n")
+    try:
+        if not wait(1, time.perf_counter() + 120):
+            print("- failed: no first picture")
+            return
+        pictures, files = [], []
+        for i in range(saves):
+            time.sleep(0.5)  # a person between saves; the watcher is idle
+            png = (folder / "bench.png").stat().st_mtime_ns
+            start = time.perf_counter()
+            spec.write_text(spec_text(rows).replace("0.1, 0.2", f"0.1{i + 1}, 0.2"))
+            if not wait(i + 2, start + 30) or (folder / "bench.png").stat().st_mtime_ns == png:
+                print(f"- failed: save {i + 1} drew no new picture")
+                return
+            pictures.append(starts[i + 1] - start)
+            files.append(ends[i + 1] - start)
+        print(
+            f"- terminal picture (plot, header, table): median {fmt_s(statistics.median(pictures))}"
+            f", worst {fmt_s(max(pictures))}; PNG file written: median "
+            f"{fmt_s(statistics.median(files))}, worst {fmt_s(max(files))}; {saves} saves "
+            f"[<= 0.3 s]"
+        )
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def export_at_the_floor(lrviz: str, out: Path, rows: int) -> None:
+    """`lrviz export -o x.csv` against the floor case, both as whole processes (best of 2)."""
+    sys.path.insert(0, str(HERE))
+    from cases import spec_text
+
+    spec = out / "floor.yaml"
+    spec.write_text(spec_text(rows))
+    floor_cmd = [sys.executable, str(HERE / "cases.py"), "floor", str(rows), str(out)]
+    export_cmd = [lrviz, "export", str(spec), "-o", str(out / "x.csv"), "--max-rows", str(rows)]
+    floor, export = [], []
+    for _ in range(2):  # alternated, so both see the same load
+        floor.append(timed(floor_cmd, 1)[0])
+        export.append(timed(export_cmd, 1)[0])
+    print(f"\n## Big export at the floor ({rows:,} rows, whole process, best of 2)\n")
+    print(
+        f"- floor (python + import torch + scheduler.step() into arrays): {fmt_s(min(floor))}; "
+        f"`lrviz export -o x.csv`: {fmt_s(min(export))}; "
+        f"ratio {min(export) / min(floor):.2f}x [<= 1.3x]"
+    )
 
 
 def fmt_s(x: float) -> str:
@@ -104,6 +227,8 @@ def main() -> None:
         lines = []
         if sim and flo:
             lines.append(f"lrviz simulation / floor: {sim / flo:.2f}x [<= 1.3x]")
+        if e2e and flo:
+            lines.append(f"lrviz export CSV / floor: {e2e / flo:.2f}x [<= 1.3x]")
         if hand and e2e:
             lines.append(f"hand-written / lrviz end to end (CSV): {hand / e2e:.2f}x [>= 3x]")
         hp, ep = get("hand_written", "peak_mib"), get("lrviz_export_csv", "peak_mib")
@@ -161,6 +286,9 @@ def main() -> None:
         shutil.copy(src, specs / f"{i:02d}_{src.name}")
     check = wall([lrviz, "check", str(specs)], 1)
     print(f"- `lrviz check` on 50 specs (one process): {fmt_s(check)}")
+    cold_start(lrviz, out)
+    watch_latency(lrviz, out)
+    export_at_the_floor(lrviz, out, max(sizes))
     shutil.rmtree(out, ignore_errors=True)
 
 
