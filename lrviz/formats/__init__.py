@@ -73,8 +73,9 @@ UNREAD = {
     "mmcv": "an mmcv 1.x config (lr_config)",
 }
 LOOKED_FOR = (
-    "a native spec (scheduler: {type: ...}), LightningCLI (class_path), Hydra (_target_) "
-    "or transformers TrainingArguments (learning_rate, lr_scheduler_type, ...)"
+    "a native spec (scheduler: {type: ...}), LightningCLI (class_path), Hydra (_target_), "
+    "transformers TrainingArguments (learning_rate, lr_scheduler_type, ...), torchtune "
+    "(_component_), mmengine (param_scheduler, a .py config) or a YOLOv5 hyp file (lr0, lrf)"
 )
 _SCAN_LIMIT = 200_000  # nodes; read_document already bounds documents to this size
 

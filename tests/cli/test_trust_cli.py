@@ -331,9 +331,10 @@ def test_an_unrecognised_file_is_refused_in_one_line(tmp_path: Path):
     assert result.exit_code == 2
     assert result.stderr == (
         f"error: {f}: not a schedule file lrviz recognises: looked for a native spec "
-        "(scheduler: {type: ...}), LightningCLI (class_path), Hydra (_target_) or transformers "
-        "TrainingArguments (learning_rate, lr_scheduler_type, ...); pass --from FORMAT to say "
-        "which it is\n"
+        "(scheduler: {type: ...}), LightningCLI (class_path), Hydra (_target_), transformers "
+        "TrainingArguments (learning_rate, lr_scheduler_type, ...), torchtune (_component_), "
+        "mmengine (param_scheduler, a .py config) or a YOLOv5 hyp file (lr0, lrf); pass --from "
+        "FORMAT to say which it is\n"
     )
     typo = tmp_path / "typo.yaml"
     typo.write_text("schedular: {type: StepLR}\nrun: {epochs: 3}\n")
