@@ -26,21 +26,22 @@ FORMATS = (
 )
 
 
-def _option(name: str, annotation: Any, default: Any) -> inspect.Parameter:
+def keyword_option(name: str, annotation: Any, default: Any) -> inspect.Parameter:
+    """A keyword-only command parameter (an option) for an option group."""
     return inspect.Parameter(
         name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation
     )
 
 
 SHARED = (
-    _option(
+    keyword_option(
         "epochs",
         Annotated[
             int | None, typer.Option("--epochs", min=1, metavar="N", help="Override run.epochs.")
         ],
         None,
     ),
-    _option(
+    keyword_option(
         "iters",
         Annotated[
             int | None,
@@ -53,7 +54,7 @@ SHARED = (
         ],
         None,
     ),
-    _option(
+    keyword_option(
         "step",
         Annotated[
             str | None,
@@ -63,7 +64,7 @@ SHARED = (
         ],
         None,
     ),
-    _option(
+    keyword_option(
         "sets",
         Annotated[
             list[str] | None,
@@ -75,7 +76,7 @@ SHARED = (
         ],
         None,
     ),
-    _option(
+    keyword_option(
         "max_rows",
         Annotated[
             int,
@@ -85,7 +86,7 @@ SHARED = (
         ],
         DEFAULT_MAX_ROWS,
     ),
-    _option(
+    keyword_option(
         "source_format",
         Annotated[
             str | None,
@@ -93,13 +94,14 @@ SHARED = (
                 "--from",
                 metavar="FORMAT",
                 help="Read SPEC as native, lightning (LightningCLI), hydra, hf (transformers "
-                "TrainingArguments), torchtune or yolo (a YOLOv5 hyp file); default: recognised "
+                "TrainingArguments), torchtune, mmengine (a .py config) or yolo (a YOLOv5 hyp "
+                "file); default: recognised "
                 "from the file's own markers.",
             ),
         ],
         None,
     ),
-    _option(
+    keyword_option(
         "root",
         Annotated[
             Path | None,
@@ -139,16 +141,27 @@ def make_options(
     return Options(tuple(sets or ()), epochs, iters, step, max_rows, source_format, root)
 
 
-def spec_options(fn: F) -> F:
-    """Give a command the shared options; it receives them as one `opts` (a load.Options)."""
-    own = inspect.signature(fn, eval_str=True)
-    params = [p for p in own.parameters.values() if p.name != "opts"]
+def option_group(
+    shared: tuple[inspect.Parameter, ...], name: str, make: Callable[..., Any]
+) -> Callable[[F], F]:
+    """A decorator giving a command the `shared` options, packed by `make` into one `name`."""
+    names = tuple(p.name for p in shared)
 
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        shared = {name: kwargs.pop(name) for name in NAMES if name in kwargs}
-        return fn(*args, opts=make_options(**shared), **kwargs)
+    def decorate(fn: F) -> F:
+        own = inspect.signature(fn, eval_str=True)
+        params = [p for p in own.parameters.values() if p.name != name]
 
-    wrapper.__signature__ = own.replace(parameters=[*params, *SHARED])  # type: ignore[attr-defined]
-    wrapper.__annotations__ = {p.name: p.annotation for p in (*params, *SHARED)}
-    return wrapper  # type: ignore[return-value]
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            values = {n: kwargs.pop(n) for n in names if n in kwargs}
+            return fn(*args, **{name: make(**values)}, **kwargs)
+
+        wrapper.__signature__ = own.replace(parameters=[*params, *shared])  # type: ignore[attr-defined]
+        wrapper.__annotations__ = {p.name: p.annotation for p in (*params, *shared)}
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
+
+
+# Gives a command the shared options as one `opts` (a load.Options).
+spec_options = option_group(SHARED, "opts", make_options)

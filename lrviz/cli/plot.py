@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import sys
 from collections.abc import Iterable, Iterator, Mapping
-from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from ..errors import UsageError, did_you_mean
+from ..errors import UsageError
 from . import diagnostics
 from .app import SpecArg, app, boundary, err, write_atomic, write_stdout
 from .diagnostics import BadRows, ExitStatus
+from .look import look_options
 from .options import spec_options
 from .outputs import check_outputs, output_file
 
@@ -26,38 +25,6 @@ IMAGE_FORMATS = ("png", "svg", "pdf", "html")  # html: one interactive page (ren
 EXPORT_FORMATS = ("csv", "json", *IMAGE_FORMATS)
 
 
-class XAxis(str, Enum):
-    epoch = "epoch"
-    step = "step"
-
-
-XOpt = Annotated[
-    XAxis,
-    typer.Option(
-        "--x", metavar="AXIS", help="x axis: epoch (fractional) or step (optimizer steps)."
-    ),
-]
-LogOpt = Annotated[bool, typer.Option("--log", help="Log scale for the lr axis.")]
-MomentumOpt = Annotated[
-    bool, typer.Option("--momentum", help="Add a panel with momentum (or Adam's beta1).")
-]
-TitleOpt = Annotated[
-    str | None, typer.Option("--title", metavar="TEXT", help="Title above the plot.")
-]
-SizeOpt = Annotated[
-    str | None,
-    typer.Option("--size", metavar="WxH", help="Figure size in inches, e.g. 6x3.6 (the default)."),
-]
-DpiOpt = Annotated[
-    int, typer.Option("--dpi", min=20, max=2400, metavar="N", help="Pixels per inch of PNG output.")
-]
-StyleOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--style", metavar="STYLE", help="A matplotlib style name or .mplstyle file, e.g. ggplot."
-    ),
-]
-MAX_PIXELS = 2**15  # per side; matplotlib refuses 2**16
 MAX_NAME = 60  # characters of a default file name made from several spec names
 
 
@@ -78,80 +45,6 @@ def use_headless_backend_if_needed() -> bool:
 
     matplotlib.use("Agg")
     return True
-
-
-def parse_size(text: str | None, dpi: int) -> tuple[float, float] | None:
-    """--size WxH (inches) -> (w, h); None keeps the default."""
-    if text is None:
-        return None
-    m = re.fullmatch(r"\s*(\d+(?:\.\d*)?|\.\d+)\s*[x×X]\s*(\d+(?:\.\d*)?|\.\d+)\s*", text)
-    w, h = (float(m.group(1)), float(m.group(2))) if m else (0.0, 0.0)
-    if not m or w <= 0 or h <= 0:
-        raise UsageError(f"--size must be WIDTHxHEIGHT in inches, e.g. 6x3.6, not {text!r}")
-    if max(w, h) * dpi > MAX_PIXELS:
-        raise UsageError(
-            f"--size {text} at --dpi {dpi} is {w * dpi:,.0f}×{h * dpi:,.0f} pixels; "
-            f"each side may be at most {MAX_PIXELS:,}"
-        )
-    return (w, h)
-
-
-def check_style(style: str | None) -> None:
-    """Refuse an unknown --style, or a file that is not a matplotlib style, before any run."""
-    if style is None:
-        return
-    import matplotlib.style
-
-    if style in matplotlib.style.available or style == "default":
-        return
-    if Path(style).is_file():
-        _check_style_file(style)
-        return
-    raise UsageError(
-        f"--style {style!r} is not a matplotlib style or a file"
-        f"{did_you_mean(style, matplotlib.style.available)} "
-        f"(styles: {', '.join(sorted(matplotlib.style.available))})"
-    )
-
-
-def _check_style_file(path: str) -> None:
-    """A style file matplotlib reads without complaint (it would log a paragraph per bad line)."""
-    import logging
-
-    import matplotlib
-
-    class Lines(logging.Handler):
-        """The line numbers matplotlib complains about, instead of its paragraphs."""
-
-        def __init__(self) -> None:
-            super().__init__()
-            self.lines: list[int] = []
-
-        def emit(self, record: logging.LogRecord) -> None:
-            args: Any = record.args  # (fname, line_no, ...) or {"line_no": ...}
-            line = args.get("line_no") if isinstance(args, dict) else (args or (0, 0))[1]
-            self.lines.append(int(line or 0))
-
-    handler = Lines()
-    log = logging.getLogger("matplotlib")
-    log.addHandler(handler)
-    propagate, log.propagate = log.propagate, False
-    try:
-        matplotlib.rc_params_from_file(path, use_default_template=False)
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = " ".join(str(exc).split())[:200]
-        raise UsageError(
-            f"--style {path}: cannot read it as a matplotlib style: {reason}"
-        ) from None
-    finally:
-        log.removeHandler(handler)
-        log.propagate = propagate
-    if handler.lines:
-        bad = diagnostics.plural(len(handler.lines), "line")
-        raise UsageError(
-            f"--style {path}: not a matplotlib style file: {bad} not `key: value` settings "
-            f"matplotlib knows, the first at line {handler.lines[0]}"
-        )
 
 
 def _sources(specs: list[str]) -> list[Any]:
@@ -231,6 +124,7 @@ def _image(traces: list[Any], fmt: str, look: dict[str, Any]) -> bytes:
 @app.command()
 @boundary
 @spec_options
+@look_options
 def plot(
     specs: Annotated[
         list[str],
@@ -249,13 +143,7 @@ def plot(
             "else SPEC.png).",
         ),
     ] = None,
-    x: XOpt = XAxis.epoch,
-    log: LogOpt = False,
-    momentum: MomentumOpt = False,
-    title: TitleOpt = None,
-    size: SizeOpt = None,
-    dpi: DpiOpt = 150,
-    style: StyleOpt = None,
+    look: Any = None,
     terminal: Annotated[
         bool, typer.Option("--terminal", help="Draw in the terminal (unicode) instead.")
     ] = False,
@@ -264,8 +152,6 @@ def plot(
     """Plot lr (and momentum) against epoch or step; several SPECs overlay on shared axes."""
     if terminal and outputs:
         raise UsageError("--terminal draws in the terminal; drop -o, or drop --terminal")
-    fig_size = parse_size(size, dpi)
-    check_style(style)
     sources = _sources(specs)
     guard = [s.path for s in sources if s.path is not None]
     paths = [output_file(o, IMAGE_FORMATS, guard) for o in outputs or []]
@@ -273,22 +159,13 @@ def plot(
     if not paths and not terminal:
         check_outputs([default], IMAGE_FORMATS, guard)  # the fallback, should no window open
     traces = _simulate(specs, opts)
-    if momentum and not any(t.has_momentum for t in traces):
+    if look["momentum"] and not any(t.has_momentum for t in traces):
         err("note: --momentum: the optimizer has neither momentum nor betas; nothing to show")
     if len(traces) > 1:
-        _suggest_log(traces, log)
+        _suggest_log(traces, look["log"])
     if terminal:
-        _terminal(traces, x.value, log, momentum, title)
+        _terminal(traces, look["x"], look["log"], look["momentum"], look["title"])
         return diagnostics.report_runs(traces)
-    look = {
-        "x": x.value,
-        "log": log,
-        "momentum": momentum,
-        "title": title,
-        "size": fig_size,
-        "dpi": dpi,
-        "style": style,
-    }
     if not paths and not use_headless_backend_if_needed() and _show_window(traces, look):
         return diagnostics.report_runs(traces)
     where = "" if paths else " (no display; -o chooses the file)"
@@ -330,6 +207,7 @@ def _show_window(traces: list[Any], look: dict[str, Any]) -> bool:
 @app.command()
 @boundary
 @spec_options
+@look_options
 def export(
     spec: SpecArg,
     outputs: Annotated[
@@ -342,35 +220,18 @@ def export(
             "run, many files).",
         ),
     ],
-    x: XOpt = XAxis.epoch,
-    log: LogOpt = False,
-    momentum: MomentumOpt = False,
-    title: TitleOpt = None,
-    size: SizeOpt = None,
-    dpi: DpiOpt = 150,
-    style: StyleOpt = None,
+    look: Any = None,
     opts: Any = None,
 ) -> ExitStatus:
     """Write the schedule to files by extension: rows to CSV/JSON, the plot to PNG/SVG/PDF/HTML."""
     from ..render import text
 
-    fig_size = parse_size(size, dpi)
-    check_style(style)
     sources = _sources([spec])
     guard = [s.path for s in sources if s.path is not None]
     paths = [output_file(o, EXPORT_FORMATS, guard) for o in outputs]
     if all(path.suffix.lower() == ".csv" for path in paths):
         return _export_csv_streaming(spec, opts, paths, guard)
     (trace,) = _simulate([spec], opts)
-    look = {
-        "x": x.value,
-        "log": log,
-        "momentum": momentum,
-        "title": title,
-        "size": fig_size,
-        "dpi": dpi,
-        "style": style,
-    }
     for path in paths:
         fmt = path.suffix.lower()[1:]
         chunks: Iterable[str | bytes]

@@ -24,23 +24,10 @@ from ..errors import UsageError
 from . import diagnostics
 from .app import app, boundary, write_atomic, write_stdout
 from .diagnostics import ExitStatus
+from .look import look_options
 from .options import spec_options
 from .outputs import output_file
-from .plot import (
-    IMAGE_FORMATS,
-    DpiOpt,
-    LogOpt,
-    MomentumOpt,
-    SizeOpt,
-    StyleOpt,
-    TitleOpt,
-    XAxis,
-    XOpt,
-    _image,
-    _sources,
-    check_style,
-    parse_size,
-)
+from .plot import IMAGE_FORMATS, _image, _sources
 
 TABLE_ROWS = 8  # rows of the short table under the plot: first, last, landmarks
 PLOT_HEIGHT = 15
@@ -228,6 +215,7 @@ def _shown(path: Path) -> str:
 @app.command()
 @boundary
 @spec_options
+@look_options
 def watch(
     specs: Annotated[
         list[str],
@@ -245,18 +233,10 @@ def watch(
             help="Also write .png, .svg, .pdf or .html on every save (atomically).",
         ),
     ] = None,
-    x: XOpt = XAxis.epoch,
-    log: LogOpt = False,
-    momentum: MomentumOpt = False,
-    title: TitleOpt = None,
-    size: SizeOpt = None,
-    dpi: DpiOpt = 150,
-    style: StyleOpt = None,
+    look: Any = None,
     opts: Any = None,
 ) -> ExitStatus:
     """Redraw on every save of SPEC and the files it names, until Ctrl-C: plot, table, -o FILE."""
-    fig_size = parse_size(size, dpi)
-    check_style(style)
     sources = _sources(specs)
     if not any(s.kind == "file" for s in sources):
         names = ", ".join(repr(s) for s in specs)
@@ -266,15 +246,6 @@ def watch(
         )
     guard = [s.path for s in sources if s.path is not None]
     path = output_file(output, IMAGE_FORMATS, guard) if output is not None else None
-    look = {
-        "x": x.value,
-        "log": log,
-        "momentum": momentum,
-        "title": title,
-        "size": fig_size,
-        "dpi": dpi,
-        "style": style,
-    }
     tty = sys.stdout.isatty()
     watcher = Watcher(
         specs, opts, look, path, guard, tty=tty, color=tty and not os.environ.get("NO_COLOR")
