@@ -144,6 +144,11 @@ SpecArg = Annotated[
         metavar="SPEC", help="A YAML file, a bundled preset name, or a scheduler class name."
     ),
 ]
+# How many rows a table shows (table and diff sample long runs the same way).
+RowsOpt = Annotated[
+    int, typer.Option("--rows", min=3, metavar="N", help="Rows to show in table format.")
+]
+AllRowsOpt = Annotated[bool, typer.Option("--all", help="Show every row in table format.")]
 
 
 def debugging() -> bool:

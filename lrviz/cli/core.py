@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from . import diagnostics
-from .app import SpecArg, app, boundary, console, write_stdout
+from .app import AllRowsOpt, RowsOpt, SpecArg, app, boundary, console, write_stdout
 from .diagnostics import ExitStatus
 from .options import spec_options
 
@@ -42,12 +42,8 @@ def table(
             "--format", "-f", help="table (sampled, for reading) or csv/json/markdown (every row)."
         ),
     ] = TableFormat.table,
-    rows: Annotated[
-        int, typer.Option("--rows", min=3, metavar="N", help="Rows to show in table format.")
-    ] = 40,
-    all_rows: Annotated[
-        bool, typer.Option("--all", help="Show every row in table format.")
-    ] = False,
+    rows: RowsOpt = 40,
+    all_rows: AllRowsOpt = False,
     opts: Any = None,
 ) -> ExitStatus:
     """Print the schedule: one row per optimizer step, every param group's lr and momentum."""

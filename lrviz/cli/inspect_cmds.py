@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from . import diagnostics
-from .app import SpecArg, app, boundary, err, write_atomic, write_stdout
+from .app import AllRowsOpt, RowsOpt, SpecArg, app, boundary, err, write_atomic, write_stdout
 from .diagnostics import ExitStatus
 from .options import spec_options
 
@@ -61,12 +61,8 @@ def diff(
             "--format", "-f", help="table (sampled, for reading) or csv/json (every row)."
         ),
     ] = DiffFormat.table,
-    rows: Annotated[
-        int, typer.Option("--rows", min=3, metavar="N", help="Rows to show in table format.")
-    ] = 40,
-    all_rows: Annotated[
-        bool, typer.Option("--all", help="Show every row in table format.")
-    ] = False,
+    rows: RowsOpt = 40,
+    all_rows: AllRowsOpt = False,
     opts: Any = None,
 ) -> ExitStatus:
     """Compare get_last_lr(), get_lr() and the closed form with the optimizer's lr, row by row."""
