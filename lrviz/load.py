@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from . import document
 from . import spec as spec_mod
 from .build import DEFAULT_MAX_ROWS, Plan, plan
 from .errors import Problem, SpecError, UsageError
@@ -61,7 +62,7 @@ def parse_source(source: Source, options: Options = Options()) -> spec_mod.Spec:
 
         data, lines = read_source(source, options.source_format)
         return parse_data(data, lines, source, options)
-    data, lines, problems = spec_mod.read_document(source.text, source.label)
+    data, lines, problems = document.read_document(source.text, source.label)
     if problems:
         raise SpecError(problems)
     return parse_data(data, lines, source, options)
@@ -142,7 +143,7 @@ def _apply(data: dict[str, Any], assignments: list[str]) -> dict[str, str]:
     """Apply --set assignments; key path -> the assignment text."""
     for a in assignments:
         _check_value(a)
-    return {spec_mod.apply_override(data, a): a for a in assignments}
+    return {document.apply_override(data, a): a for a in assignments}
 
 
 def _check_value(assignment: str) -> None:
@@ -151,7 +152,7 @@ def _check_value(assignment: str) -> None:
 
     raw = assignment.partition("=")[2]
     try:
-        spec_mod.load_yaml(raw)
+        document.load_yaml(raw)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f" at column {mark.column + 1}" if mark is not None else ""
@@ -179,11 +180,11 @@ def _finish(
     from .formats import key_paths
 
     def user_key(key: str) -> str:
-        native = spec_mod.alias_key(expansion.origin, key) or key
-        return spec_mod.alias_key(origin, native) or native
+        native = document.alias_key(expansion.origin, key) or key
+        return document.alias_key(origin, native) or native
 
     def native_key(key: str) -> str:
-        return spec_mod.alias_key(expansion.origin, key) or key
+        return document.alias_key(expansion.origin, key) or key
 
     new_lines: dict[str, int] = {}
     new_overridden: dict[str, str] = {}
@@ -191,9 +192,9 @@ def _finish(
     keys = set(key_paths(expansion.data)) | set(expansion.origin)
     for key in keys:
         native = native_key(key)
-        src, line = spec_mod.locate(source.label, {}, overridden, native)
+        src, line = document.locate(source.label, {}, overridden, native)
         if src == source.label:
-            src, line = spec_mod.locate(source.label, lines, original_overridden, user_key(key))
+            src, line = document.locate(source.label, lines, original_overridden, user_key(key))
         if src != source.label:
             new_overridden[key] = src.removeprefix("--set ")
         elif line is not None:
@@ -212,7 +213,7 @@ def _finish(
     spec.aliases = aliases
     spec.notes = [*notes, *expansion.notes]
     spec.problems = [
-        dataclasses.replace(p, key=spec_mod.alias_key(aliases, p.key)) for p in spec.problems
+        dataclasses.replace(p, key=document.alias_key(aliases, p.key)) for p in spec.problems
     ]
     for key, message in expansion.problems:
         spec.problems.append(spec.problem(key, message))

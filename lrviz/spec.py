@@ -10,8 +10,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from .document import (
+    alias_key,
+    child_key,
+    locate,
+)
 from .errors import Problem, did_you_mean
 
 STEP_MODES = ("epoch", "batch", "fractional")
@@ -31,48 +34,7 @@ RUN_KEYS = ("epochs", "iters_per_epoch", "step", "order", "metrics", "steps")
 CHECK_KEYS = ("ignore",)
 EXPECT_KEYS = ("final_lr", "max_lr", "min_lr", "lr_at", "monotonic", "group", "rel", "abs")
 LR_AT_KEYS = ("epoch", "step", "lr", "group", "rel", "abs")
-MAX_SPEC_BYTES = 5_000_000  # a schedule file is a few hundred bytes; refuse pathological input
-MAX_NODES = 200_000  # bounds alias expansion ("billion laughs") and giant documents
 MAX_METRICS = 20_000_000  # one value per scheduler step of the largest run lrviz allows
-
-
-class _Loader(yaml.SafeLoader):
-    """SafeLoader whose floats follow YAML 1.2, so `1e-6` is 0.000001, not a string."""
-
-
-# YAML 1.1 insists on a dot in a float ("1.0e-6"); YAML 1.2's core schema does not.
-_FLOAT_12 = re.compile(
-    r"""^(?:[-+]?(?:\.[0-9]+|[0-9][0-9_]*(?:\.[0-9_]*)?)(?:[eE][-+]?[0-9]+)?
-    |[-+]?\.(?:inf|Inf|INF)
-    |\.(?:nan|NaN|NAN))$""",
-    re.X,
-)
-_INT = re.compile(r"^[-+]?(?:0|[1-9][0-9_]*|0o[0-7]+|0x[0-9a-fA-F]+)$")
-_Loader.yaml_implicit_resolvers = {
-    k: [(tag, rx) for tag, rx in v if tag != "tag:yaml.org,2002:float"]
-    for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-_Loader.add_implicit_resolver("tag:yaml.org,2002:float", _FLOAT_12, list("-+0123456789."))
-
-
-def _construct_float(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> float | int:
-    text = str(loader.construct_scalar(node)).replace("_", "")
-    if _INT.match(text):  # an explicit !!float tag on "10" still gives a float
-        return float(int(text, 0))
-    lowered = text.lower()
-    if lowered.endswith(".nan"):
-        return math.nan
-    if lowered.endswith(".inf"):
-        return -math.inf if lowered.startswith("-") else math.inf
-    return float(text)
-
-
-_Loader.add_constructor("tag:yaml.org,2002:float", _construct_float)
-
-
-def load_yaml(text: str) -> Any:
-    """Plain data from YAML text with the 1.2 float rules (used for --set values too)."""
-    return yaml.load(text, Loader=_Loader)
 
 
 @dataclass
@@ -139,157 +101,6 @@ class Spec:
         return Problem(source, alias_key(self.aliases, key), line, message)
 
 
-def locate(
-    source: str, lines: dict[str, int], overridden: dict[str, str], key: str | None
-) -> tuple[str, int | None]:
-    """The source label and line of a key path, or of its nearest located ancestor."""
-    probe = key
-    while probe:
-        if probe in overridden:
-            return f"--set {overridden[probe]}", None
-        if probe in lines:
-            return source, lines[probe]
-        probe = _parent(probe)
-    return source, None
-
-
-def alias_key(aliases: dict[str, str], key: str | None) -> str | None:
-    """The user's key path for a generated one: its nearest aliased ancestor plus the rest."""
-    probe, rest = key, ""
-    while probe and aliases:
-        if probe in aliases:
-            return aliases[probe] + rest
-        parent = _parent(probe)
-        rest = probe[len(parent) :] + rest
-        probe = parent
-    return key
-
-
-def _parent(key: str) -> str:
-    if key.endswith("]"):
-        head, sep, index = key[:-1].rpartition("[")
-        if sep and index.isdigit():  # "a.b[3]" -> "a.b"; a key named "]" is just a name
-            return head
-    return key.rpartition(".")[0]
-
-
-def _child(key: str, part: str | int) -> str:
-    if isinstance(part, int):
-        return f"{key}[{part}]"
-    return f"{key}.{part}" if key else str(part)
-
-
-def _walk_lines(
-    node: yaml.Node, key: str, lines: dict[str, int], dups: list[tuple[str, int]]
-) -> None:
-    """Record the 1-based line of every key path; note each duplicate key at its own line.
-
-    PyYAML keeps a duplicated key's last value, so the key's line (and its children's) is
-    that of its last occurrence: a problem with the value points where the value is.
-    """
-    seen_ids: set[int] = set()
-    stack: list[tuple[yaml.Node, str]] = [(node, key)]
-    while stack:
-        cur, path = stack.pop()
-        if id(cur) in seen_ids:  # an alias: its lines are the anchor's, and re-walking explodes
-            continue
-        seen_ids.add(id(cur))
-        if len(seen_ids) > MAX_NODES:
-            raise _TooBig()
-        if isinstance(cur, yaml.MappingNode):
-            scalar = [
-                (i, k, v) for i, (k, v) in enumerate(cur.value) if isinstance(k, yaml.ScalarNode)
-            ]
-            last = {k.value: i for i, k, _ in scalar}
-            names: set[str] = set()
-            for i, k_node, v_node in scalar:
-                sub = _child(path, k_node.value)
-                line = k_node.start_mark.line + 1
-                if k_node.value in names and k_node.value != "<<":
-                    dups.append((sub, line))
-                names.add(k_node.value)
-                if k_node.value == "<<" or last[k_node.value] == i:  # the value PyYAML keeps
-                    lines.setdefault(sub, line)
-                    stack.append((v_node, sub))
-        elif isinstance(cur, yaml.SequenceNode):
-            for i, item in enumerate(cur.value):
-                sub = _child(path, i)
-                lines.setdefault(sub, item.start_mark.line + 1)
-                stack.append((item, sub))
-
-
-class _TooBig(Exception):
-    pass
-
-
-def read_document(text: str, source: str) -> tuple[Any, dict[str, int], list[Problem]]:
-    """Parse YAML text into data and a key-path -> line map; problems instead of exceptions."""
-    if len(text) > MAX_SPEC_BYTES:
-        msg = f"file is {len(text):,} bytes; a schedule file may be at most {MAX_SPEC_BYTES:,}"
-        return None, {}, [Problem(source, None, None, msg)]
-    try:
-        loader = _Loader(text)
-        try:
-            node = loader.get_single_node()
-            lines: dict[str, int] = {}
-            dups: list[tuple[str, int]] = []
-            if node is not None:
-                _walk_lines(node, "", lines, dups)
-            data = loader.construct_document(node) if node is not None else None
-        finally:
-            loader.dispose()
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else None
-        what = exc.problem or exc.context or "invalid YAML"
-        col = f" (column {mark.column + 1})" if mark else ""
-        return None, {}, [Problem(source, None, line, f"YAML syntax error: {what}{col}")]
-    except yaml.YAMLError as exc:
-        return None, {}, [Problem(source, None, None, f"YAML error: {exc}")]
-    except (_TooBig, RecursionError):
-        msg = f"document too large or too deeply nested (more than {MAX_NODES:,} nodes)"
-        return None, {}, [Problem(source, None, None, msg)]
-    problems = [Problem(source, key, line, "duplicate key") for key, line in dups]
-    return data, lines, problems
-
-
-def apply_override(data: dict[str, Any], assignment: str) -> str:
-    """Apply one `--set dotted.key=value` to raw data; return the key path it set."""
-    from .errors import UsageError
-
-    dotted, sep, raw = assignment.partition("=")
-    dotted = dotted.strip()
-    if not sep or not dotted:
-        raise UsageError(f"--set {assignment!r}: expected dotted.key=value, e.g. scheduler.T_0=10")
-    try:
-        value = load_yaml(raw) if raw.strip() else None
-    except yaml.YAMLError as exc:
-        raise UsageError(f"--set {assignment!r}: value is not valid YAML ({exc})") from None
-    parts = dotted.split(".")
-    node: Any = data
-    path = ""
-    for i, part in enumerate(parts):
-        last = i == len(parts) - 1
-        if isinstance(node, list):
-            if not part.isdigit() or int(part) >= len(node):
-                raise UsageError(f"--set {assignment!r}: {path} has no item {part}")
-            idx = int(part)
-            path = _child(path, idx)
-            if last:
-                node[idx] = value
-            else:
-                node = node[idx]
-            continue
-        if not isinstance(node, dict):
-            raise UsageError(f"--set {assignment!r}: {path} is not a mapping")
-        path = _child(path, part)
-        if last:
-            node[part] = value
-        else:
-            node = node.setdefault(part, {})
-    return path
-
-
 def parse(
     data: Any,
     source: str,
@@ -330,13 +141,13 @@ def parse(
         groups, names = [{}], ["group0"]
     else:
         for i, g in enumerate(raw_groups):
-            key = _child("param_groups", i)
+            key = child_key("param_groups", i)
             if not isinstance(g, dict):
                 ctx.add(key, f"expected a mapping such as {{name: head, lr: 0.1}}, got {_kind(g)}")
                 g = {}
-            label = ctx.string(g, "name", f"group{i}", key=_child(key, "name"))
+            label = ctx.string(g, "name", f"group{i}", key=child_key(key, "name"))
             if label in names:
-                ctx.add(_child(key, "name"), f"group name {label!r} is used twice")
+                ctx.add(child_key(key, "name"), f"group name {label!r} is used twice")
             names.append(label)
             groups.append({k: v for k, v in g.items() if k != "name"})
 
@@ -359,7 +170,7 @@ def parse(
     lr_at = expect.get("lr_at")
     for i, item in enumerate(lr_at if isinstance(lr_at, list) else []):
         if isinstance(item, dict):
-            ctx.unknown_keys(item, _child("expect.lr_at", i), LR_AT_KEYS)
+            ctx.unknown_keys(item, child_key("expect.lr_at", i), LR_AT_KEYS)
     return Spec(
         name=name,
         description=description,
@@ -397,7 +208,7 @@ def _scheduler_list(ctx: _Ctx, raw: list[Any], key: str) -> SchedulerSpec:
         return SchedulerSpec("", {}, [], key, is_list=True)
     members = []
     for i, item in enumerate(raw):
-        sub = _child(key, i)
+        sub = child_key(key, i)
         member = _scheduler(ctx, item, sub)
         if isinstance(item, dict):
             member.kwargs = {k: v for k, v in member.kwargs.items() if k not in MEMBER_KEYS}
@@ -406,7 +217,7 @@ def _scheduler_list(ctx: _Ctx, raw: list[Any], key: str) -> SchedulerSpec:
                 if step not in MEMBER_STEPS:
                     hint = did_you_mean(str(step), MEMBER_STEPS) if isinstance(step, str) else ""
                     ctx.add(
-                        _child(sub, "step"),
+                        child_key(sub, "step"),
                         f"expected batch or epoch, got {_kind(step)}{hint} (a list member steps "
                         f"after each batch or after each epoch)",
                     )
@@ -415,7 +226,7 @@ def _scheduler_list(ctx: _Ctx, raw: list[Any], key: str) -> SchedulerSpec:
             frequency = item.get("frequency", 1)
             if isinstance(frequency, bool) or not isinstance(frequency, int) or frequency < 1:
                 ctx.add(
-                    _child(sub, "frequency"),
+                    child_key(sub, "frequency"),
                     f"expected a whole number of at least 1, got {_kind(frequency)}",
                 )
             else:
@@ -431,7 +242,7 @@ def _scheduler(ctx: _Ctx, raw: Any, key: str, depth: int = 0) -> SchedulerSpec:
     stype = raw.get("type")
     if not isinstance(stype, str) or not stype:
         ctx.add(
-            _child(key, "type") if "type" in raw else key,
+            child_key(key, "type") if "type" in raw else key,
             "missing scheduler type, e.g. type: CosineAnnealingLR"
             if stype is None
             else f"expected a scheduler class name, got {_kind(stype)}",
@@ -441,13 +252,15 @@ def _scheduler(ctx: _Ctx, raw: Any, key: str, depth: int = 0) -> SchedulerSpec:
     children: list[SchedulerSpec] = []
     if "schedulers" in raw:
         subs = raw["schedulers"]
-        skey = _child(key, "schedulers")
+        skey = child_key(key, "schedulers")
         if depth >= 8:
             ctx.add(skey, "composites nested more than 8 deep")
         elif not isinstance(subs, list) or not subs:
             ctx.add(skey, f"expected a non-empty list of schedulers, got {_kind(subs)}")
         else:
-            children = [_scheduler(ctx, s, _child(skey, i), depth + 1) for i, s in enumerate(subs)]
+            children = [
+                _scheduler(ctx, s, child_key(skey, i), depth + 1) for i, s in enumerate(subs)
+            ]
     return SchedulerSpec(stype, kwargs, children, key)
 
 
@@ -477,7 +290,7 @@ def _metrics(ctx: _Ctx, raw: Any, base_dir: Path | None, root: Path | None) -> l
         values: list[float] = []
         for i, v in enumerate(raw):
             if isinstance(v, bool) or not isinstance(v, (int, float)):
-                ctx.add(_child(key, i), f"expected a number, got {_kind(v)}")
+                ctx.add(child_key(key, i), f"expected a number, got {_kind(v)}")
                 return None
             values.append(float(v))
         return values
@@ -584,7 +397,7 @@ class _Ctx:
     def unknown_keys(self, raw: dict[str, Any], key: str, allowed: tuple[str, ...]) -> None:
         for k in raw:
             if k not in allowed:
-                sub = _child(key, str(k))
+                sub = child_key(key, str(k))
                 self.add(sub, f"unknown key{did_you_mean(str(k), allowed)}")
 
     def mapping(self, raw: dict[str, Any], name: str) -> dict[str, Any]:
@@ -607,7 +420,7 @@ class _Ctx:
 
     def positive_int(self, raw: dict[str, Any], name: str, default: int | None) -> int | None:
         value = raw.get(name)
-        key = _child("run", name)
+        key = child_key("run", name)
         if value is None:
             return default
         if isinstance(value, bool) or not isinstance(value, int):
@@ -628,7 +441,7 @@ class _Ctx:
         if value not in options:
             hint = did_you_mean(str(value), options) if isinstance(value, str) else ""
             self.add(
-                _child("run", name),
+                child_key("run", name),
                 f"expected one of {', '.join(options)}, got {_kind(value)}{hint}",
             )
             return None

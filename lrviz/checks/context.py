@@ -6,7 +6,8 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from ..build import Plan
-from ..spec import Spec, alias_key
+from ..document import alias_key
+from ..spec import Spec
 from ..stepping import Cadence
 from ..structure import Node, nodes
 from ..trace import Trace

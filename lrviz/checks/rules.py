@@ -704,8 +704,8 @@ def cawr_restart_skipped(ctx: Ctx) -> Iterator[Finding]:
 
 @check("LRV019")
 def hf_warmup_ratio(ctx: Ctx) -> Iterator[Finding]:
+    from ..document import alias_key
     from ..formats import hf
-    from ..spec import alias_key
 
     message = hf.ratio_message(ctx.spec.notes)
     if message is None:

@@ -79,7 +79,7 @@ def list_types() -> None:
     from rich.table import Table
 
     from .. import catalog, presets
-    from ..spec import load_yaml
+    from ..document import load_yaml
 
     out = console()
     types = Table(title="Scheduler types (torch.optim.lr_scheduler)", title_justify="left")
@@ -151,8 +151,8 @@ def show(
 def _unknown_type(name: str) -> str:
     """Why `show NAME` found nothing: a preset is a file, not a type; else the closest type."""
     from .. import catalog, presets, recipes
+    from ..document import load_yaml
     from ..errors import did_you_mean
-    from ..spec import load_yaml
 
     if name in presets.preset_names():
         data = load_yaml(presets.preset_path(name).read_text(encoding="utf-8"))

@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..document import locate
 from ..errors import Problem, SpecError, did_you_mean
-from ..spec import locate
 
 FORMATS = ("native", "lightning", "hydra", "hf", "mmengine", "torchtune", "yolo")
 # Modules whose classes a foreign config may name; lrviz maps these names to its catalog by

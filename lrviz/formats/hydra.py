@@ -388,7 +388,7 @@ def _compose(ctx: Ctx, data: dict[str, Any], key: str | None) -> dict[str, Any] 
     tree; `--set GROUP=OPTION` (a folder of the config's directory) chooses a group option
     as Hydra's command line does, every other --set edits the composed config.
     """
-    from .. import spec as spec_mod
+    from .. import document
 
     file, tree = ctx.file, ctx.tree
     if file is None:
@@ -438,7 +438,7 @@ def _compose(ctx: Ctx, data: dict[str, Any], key: str | None) -> dict[str, Any] 
     assert isinstance(container, dict)
     composed = {str(k): v for k, v in container.items()}
     for assignment in edits:
-        spec_mod.apply_override(composed, assignment)
+        document.apply_override(composed, assignment)
     names = ", ".join(confined.loaded)
     ctx.notes.append(f"composed by Hydra from {len(confined.loaded)} config files: {names}")
     return composed
@@ -446,7 +446,7 @@ def _compose(ctx: Ctx, data: dict[str, Any], key: str | None) -> dict[str, Any] 
 
 def _split_sets(ctx: Ctx, config_dir: Path, root: Path) -> tuple[list[str], list[str]]:
     """--set assignments as (Hydra group choices, edits of the composed config)."""
-    from ..spec import load_yaml
+    from ..document import load_yaml
 
     choices, edits = [], []
     for path, assignment in ctx.overridden.items():

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..document import parent_key
 from ..errors import Problem, SpecError, did_you_mean
 
 if TYPE_CHECKING:
@@ -1160,18 +1161,12 @@ def _problem(ctx: Ctx, key: str | None, message: str) -> None:
     origin = getattr(ctx.lines, "origin", {})
     probe = key
     while probe and probe not in origin and probe not in ctx.lines:
-        probe = _parent(probe)
+        probe = parent_key(probe)
     if probe and probe in origin and probe not in ctx.overridden:
         label, line = origin[probe]
         if label != ctx.source:  # located at the user's _base_ line, naming the base's own
             message = f"{message} (set in {label}:{line})"
     ctx.problem(key, message)
-
-
-def _parent(key: str) -> str:
-    if key.endswith("]") and "[" in key:
-        return key[: key.rindex("[")]
-    return key.rpartition(".")[0]
 
 
 def _readable(ctx: Ctx, key: str, value: Any) -> bool:

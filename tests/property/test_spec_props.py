@@ -8,8 +8,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from lrviz.build import plan
+from lrviz.document import read_document
 from lrviz.errors import LrvizError, SpecError
-from lrviz.spec import parse, read_document
+from lrviz.spec import parse
 
 KEYS = [
     "name",

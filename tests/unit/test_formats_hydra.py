@@ -9,11 +9,11 @@ import pytest
 from typer.testing import CliRunner
 
 from lrviz.cli import app
+from lrviz.document import load_yaml
 from lrviz.errors import SpecError
 from lrviz.formats import detect
 from lrviz.load import Options, load_plan, load_spec
 from lrviz.simulation import run
-from lrviz.spec import load_yaml
 from tests.reference import reference_rows
 
 DATA = Path(__file__).parent.parent / "data" / "formats"
@@ -176,10 +176,10 @@ def _hydra_compose(name: str, overrides: tuple[str, ...] = ()):
 
 def _lrviz_composed(path: Path, sets: tuple[str, ...] = ()) -> dict:
     """The document lrviz's Hydra reader reads, after its composition and --set."""
+    from lrviz.document import apply_override
     from lrviz.formats import Ctx, Horizon
     from lrviz.formats.hydra import document
     from lrviz.paths import project_root
-    from lrviz.spec import apply_override
 
     data = load_yaml(path.read_text())
     overridden = {apply_override(data, a): a for a in sets}

@@ -561,14 +561,14 @@ def test_fixed_class_arguments_no_torch_class_takes(tmp_path):
     "name", ["lightning_fit.yaml", "lightning_fixed.yaml", "lightning_null.yaml"]
 )
 def test_lightningcli_markers_without_class_path_nodes(name):
+    from lrviz.document import load_yaml
     from lrviz.formats import detect
-    from lrviz.spec import load_yaml
 
     assert detect(load_yaml((DATA / name).read_text())) == "lightning"
 
 
 def _yaml(name: str) -> dict:
-    from lrviz.spec import load_yaml
+    from lrviz.document import load_yaml
 
     return load_yaml((DATA / name).read_text())
 

@@ -20,11 +20,11 @@ from torch.optim import lr_scheduler
 from typer.testing import CliRunner
 
 from lrviz.cli import app
+from lrviz.document import read_document
 from lrviz.errors import SpecError
 from lrviz.formats import Unrecognised, detect, yolo
 from lrviz.load import Options, load_plan
 from lrviz.simulation import run
-from lrviz.spec import read_document
 
 DATA = Path(__file__).parent.parent / "data" / "formats"
 HYP = str(DATA / "yolo_hyp.yaml")

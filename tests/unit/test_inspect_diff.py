@@ -10,13 +10,13 @@ import numpy as np
 import pytest
 import torch
 
+from lrviz.document import load_yaml
 from lrviz.inspect import diff as diff_mod
 from lrviz.load import Options, load_plan
 from lrviz.presets import preset_names, preset_path
 from lrviz.render import diff as render_diff
 from lrviz.reports import DiffReport
 from lrviz.simulation import run
-from lrviz.spec import load_yaml
 from tests.reference import _find, _scheduler
 
 CLASSES = [

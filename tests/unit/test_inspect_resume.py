@@ -8,11 +8,11 @@ import warnings
 import pytest
 import torch
 
+from lrviz.document import load_yaml
 from lrviz.errors import UsageError
 from lrviz.inspect import resume as resume_mod
 from lrviz.load import Options, load_plan
 from lrviz.presets import preset_path
-from lrviz.spec import load_yaml
 from tests.reference import _find, _scheduler
 
 CLASSES = [

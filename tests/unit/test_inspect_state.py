@@ -10,6 +10,7 @@ import pytest
 import torch
 from rich.console import Console
 
+from lrviz.document import load_yaml
 from lrviz.errors import UsageError
 from lrviz.inspect import state as state_mod
 from lrviz.load import Options, load_plan
@@ -17,7 +18,6 @@ from lrviz.presets import preset_path
 from lrviz.render import state as render_state
 from lrviz.render.json import plain
 from lrviz.reports import StateNode
-from lrviz.spec import load_yaml
 from tests.reference import _find, _scheduler
 
 CLASSES = [

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from matplotlib.testing.compare import compare_images
 
 import lrviz
+from lrviz.document import load_yaml
 from lrviz.load import Options, load_plan
 from lrviz.markers import find_events
 from lrviz.presets import preset_path
@@ -30,7 +31,6 @@ from lrviz.render.plot import (
 )
 from lrviz.render.terminal import render
 from lrviz.simulation import run
-from lrviz.spec import load_yaml
 from lrviz.trace import Failure, Trace
 from tests.reference import _scheduler
 

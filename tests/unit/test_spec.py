@@ -7,10 +7,10 @@ import math
 import pytest
 import yaml
 
+from lrviz.document import apply_override, load_yaml, read_document
 from lrviz.errors import Problem, SpecError, UsageError
 from lrviz.load import Options, parse_source
 from lrviz.presets import Source
-from lrviz.spec import apply_override, load_yaml, read_document
 
 
 def _spec(text: str, options: Options | None = None):

@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 
 from lrviz import catalog, recipes
+from lrviz.document import load_yaml
 from lrviz.load import Options, load_plan
 from lrviz.presets import preset_names, preset_path
 from lrviz.simulation import run
-from lrviz.spec import load_yaml
 from tests.reference import reference_rows
 
 # Presets of lrviz's recipe types expand into torch schedulers; tests/unit/test_recipes.py
