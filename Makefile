@@ -25,8 +25,8 @@ test: $(STAMP)
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check lrviz tests benchmarks
-	$(BIN)/ruff format --check lrviz tests benchmarks
+	$(BIN)/ruff check lrviz tests benchmarks docs
+	$(BIN)/ruff format --check lrviz tests benchmarks docs
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
@@ -37,8 +37,10 @@ fuzz: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench.py
 
+# The figures under docs/figures/ and the rule list of docs/check.md (a test checks it is current).
 docs: $(STAMP)
 	$(BIN)/python docs/make_figures.py
+	$(BIN)/python docs/generate.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis
