@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import re
 import warnings
 from pathlib import Path
 
@@ -13,6 +12,7 @@ import torch
 
 import lrviz
 from lrviz.errors import SpecError, UsageError
+from tests.docs.markdown import PageRun
 
 
 class WarmupInverseSqrt(torch.optim.lr_scheduler.LRScheduler):
@@ -117,17 +117,12 @@ def test_custom_scheduler_failure_keeps_rows():
     assert (trace.error.step, trace.error.message) == (3, "RuntimeError: boom at 3")
 
 
-def test_readme_python_walkthrough_runs(tmp_path: Path, monkeypatch):
-    readme = (Path(__file__).parents[2] / "README.md").read_text()
-    section = readme.split("## Python API", 1)[1].split("\n## ", 1)[0]
-    blocks = re.findall(r"```python\n(.*?)```", section, re.S)
-    assert blocks, "the README's Python API section has code blocks"
-    monkeypatch.chdir(tmp_path)
-    namespace: dict = {}
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        for block in blocks:
-            exec(compile(block, "README.md", "exec"), namespace)
+def test_the_python_api_page_documents_every_function_and_its_examples_run(tmp_path: Path):
+    page = Path(__file__).parents[2] / "docs" / "api.md"
+    text = page.read_text()
+    assert all(f"`lrviz.{name}(" in text for name in lrviz.__all__), "docs/api.md's table"
+    outcome = PageRun(page, tmp_path, only={"python", "text"}).run()
+    assert outcome.executed >= 3 and outcome.compared >= 2  # code blocks and their outputs
 
 
 def test_custom_scheduler_is_diffed_and_resume_checked():

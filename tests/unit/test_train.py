@@ -5,9 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-import re
 import sys
-import warnings
 from collections import OrderedDict
 from pathlib import Path
 
@@ -22,6 +20,7 @@ from lrviz.errors import SpecError, UsageError
 from lrviz.load import Options, load_plan, load_spec
 from lrviz.render import training as render
 from lrviz.simulation import run as simulate
+from tests.docs.markdown import PageRun
 
 EPOCHS = 3
 
@@ -306,17 +305,12 @@ def test_a_loader_without_length_is_refused():
         lrviz.train(lambda: None, iter([]), [], "steplr")
 
 
-def test_readme_training_section_runs(tmp_path: Path, monkeypatch):
-    readme = (Path(__file__).parents[2] / "README.md").read_text()
-    section = readme.split("## Training under a schedule", 1)[1].split("\n## ", 1)[0]
-    blocks = re.findall(r"```python\n(.*?)```", section, re.S)
-    assert blocks, "the README's training section has a Python example"
-    monkeypatch.chdir(tmp_path)
-    namespace: dict = {}
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        for block in blocks:
-            exec(compile(block, "README.md", "exec"), namespace)
+def test_the_training_page_example_runs(tmp_path: Path):
+    page = Path(__file__).parents[2] / "docs" / "train.md"
+    outcome = PageRun(page, tmp_path, only={"python", "text"}).run()
+    assert outcome.executed == 2 and outcome.compared == 1  # the example and what it prints
+    assert (tmp_path / "quadrants.png").stat().st_size > 0
+    assert (tmp_path / "quadrants.csv").read_text().startswith("spec,epoch,lr_body,lr_head,")
 
 
 # --- output ---------------------------------------------------------------------------------
