@@ -65,7 +65,7 @@ def run(spec: str | Path | Mapping[str, Any], **options: Any) -> Trace:
 
 def simulate(make_scheduler: Callable[[Any], Any], **options: Any) -> Trace:
     """Simulate your own `optimizer -> scheduler` function (any LRScheduler, even one lrviz
-    has never seen) with the loop of SPEC section 2; options are those of `custom_plan`.
+    has never seen) with the loop of docs/spec.md; options are those of `custom_plan`.
 
     >>> import torch
     >>> trace = simulate(lambda opt: torch.optim.lr_scheduler.StepLR(opt, 2), epochs=4)

@@ -45,7 +45,7 @@ class Plan:
 
 
 class SchedulerList:
-    """The members of a scheduler list: independent schedulers on one optimizer (SPEC 1)."""
+    """The members of a scheduler list: independent schedulers on one optimizer (docs/spec.md)."""
 
     def __init__(self, schedulers: list[Any]) -> None:
         self.schedulers = schedulers
@@ -163,7 +163,7 @@ def _cadences(
     infos: dict[str, ClassInfo],
     problems: list[Problem],
 ) -> tuple[str, list[Cadence]]:
-    """The run's step mode and how each member is stepped (SPEC section 2)."""
+    """The run's step mode and how each member is stepped (the loop of docs/spec.md)."""
     run = spec.run
     metric = [bool(infos.get(m.key) and infos[m.key].metric_driven) for m in members]
     if not spec.scheduler.is_list:

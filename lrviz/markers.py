@@ -15,7 +15,7 @@ KINDS = ("restart", "milestone", "reduction", "failure")
 
 
 def find_events(plan: Plan, trace: Trace) -> dict[str, list[int]]:
-    """Marker kind -> sorted row indices, for the kinds this run has (SPEC section 2 rows).
+    """Marker kind -> sorted row indices, for the kinds this run has (rows of docs/spec.md).
 
     Read off the schedule's structure (lrviz.structure): where each node is active and its
     step count there, so nested composites and scheduler lists are marked like a lone one.

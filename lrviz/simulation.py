@@ -1,4 +1,4 @@
-"""Runs the training loop of SPEC section 2 against a real torch scheduler -> Trace."""
+"""Runs the training loop of docs/spec.md against a real torch scheduler -> Trace."""
 
 from __future__ import annotations
 
@@ -161,7 +161,7 @@ def _loop(
     n_groups = len(pgs)
     kinds = built.momentum_keys
     scheduler_first = plan.order == "scheduler_first"
-    # The scheduler.step() calls a training loop makes around row k (SPEC section 2).
+    # The scheduler.step() calls a training loop makes around row k (the loop of docs/spec.md).
     before, after = loop_calls(plan, built)
     record_mom = any(kinds)
 

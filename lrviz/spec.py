@@ -45,7 +45,7 @@ class SchedulerSpec:
     kwargs: dict[str, Any]
     children: list[SchedulerSpec]
     key: str  # key path, e.g. "scheduler" or "scheduler.schedulers[1]"
-    # A member of a scheduler list (SPEC section 1): its own interval and frequency.
+    # A member of a scheduler list (docs/spec.md): its own interval and frequency.
     interval: str | None = None  # "batch" or "epoch"; None: the scheduler's natural one
     frequency: int = 1
     is_list: bool = False  # the root of a scheduler list: no type, its children are members
@@ -58,7 +58,7 @@ class SchedulerSpec:
 
 @dataclass
 class RunSpec:
-    """How the training loop steps the scheduler (SPEC section 2)."""
+    """How the training loop steps the scheduler (the loop of docs/spec.md)."""
 
     epochs: int
     iters_per_epoch: int = 1

@@ -1,4 +1,4 @@
-"""When the training loop calls scheduler.step() (SPEC section 2), written once; no torch.
+"""When the training loop calls scheduler.step() (the loop of docs/spec.md), written once; no torch.
 
 Every consumer of the loop — the simulation, resume, diff, the lint rules' step counts and
 the generated code — asks this module which row a step follows, with which argument, and how

@@ -2,7 +2,7 @@
 
 A node's "count" at a row is the number of scheduler steps that node has taken when the
 optimizer reads the lr of that row (its last_epoch; the epoch value passed in fractional mode).
-This is loop bookkeeping (SPEC section 2, lrviz.stepping, and SequentialLR's documented
+This is loop bookkeeping (the loop of docs/spec.md, lrviz.stepping, and SequentialLR's documented
 hand-over at its milestones), not scheduler math: every lr anyone reports comes from the trace
 or from torch. Plot markers and the lint rules both read it.
 """

@@ -30,7 +30,7 @@ class Failure:
 
 @dataclass
 class Trace:
-    """Every row of a simulated run (SPEC section 2), column-wise in numpy arrays.
+    """Every row of a simulated run (the loop of docs/spec.md), column-wise in numpy arrays.
 
     >>> import lrviz
     >>> trace = lrviz.run("cawr_fractional_lag")  # torch's documented fractional loop
@@ -111,7 +111,7 @@ class Trace:
         return self.positions()[3]
 
     def row(self, k: int) -> dict[str, Any]:
-        """One row as SPEC section 4 writes it (floats as Python floats, None for no momentum)."""
+        """One row as docs/cli.md writes it (floats as Python floats, None for no momentum)."""
         step = k + self.offset
         e = int(step // self.iters_per_epoch) if self.per_batch else step
         i = int(step % self.iters_per_epoch) if self.per_batch else 0
@@ -144,14 +144,14 @@ class Trace:
         return figure([self, *others], **options)
 
     def to_csv(self, path: str | Path) -> None:
-        """Write every row as CSV (SPEC section 4), atomically."""
+        """Write every row as CSV (docs/cli.md), atomically."""
         from .atomic import write_atomic
         from .render.text import iter_csv
 
         write_atomic(Path(path), iter_csv(self))
 
     def to_json(self, path: str | Path) -> None:
-        """Write the JSON document of SPEC section 4, atomically."""
+        """Write the JSON document of docs/cli.md, atomically."""
         from .atomic import write_atomic
         from .render.text import iter_json
 

@@ -1,4 +1,4 @@
-"""Train a small model under a spec's schedule: the loop of SPEC section 2 with real batches.
+"""Train a small model under a spec's schedule: the loop of docs/spec.md with real batches.
 
 Every row of the run is one real optimizer step on one training batch. The schedule is the
 same run `lrviz table` makes (lrviz.simulation, same plan, same scheduler.step() calls);

@@ -2,7 +2,7 @@
 
 It builds the optimizer and scheduler straight from the spec's YAML data with torch classes,
 turns expressions into Python lambdas (trusted test input), and calls optimizer.step() on
-every row exactly as SPEC section 2 writes the loops.
+every row exactly as the loop of docs/spec.md writes the loops.
 """
 
 from __future__ import annotations
@@ -66,7 +66,7 @@ def _scheduler(node: dict, optimizer: Any, rows: int) -> Any:
 def reference_rows(data: dict, epochs: int, iters: int, mode: str, order: str = "optimizer_first"):
     """(lr rows, momentum rows, error step or None) from the textbook loop.
 
-    Written as nested epoch/batch loops, the way SPEC section 2 and training code write them:
+    Written as nested epoch/batch loops, the way docs/spec.md and training code write them:
     in epoch mode the scheduler steps after the epoch's last batch (scheduler_first: before
     its first), and every batch is a row.
     """

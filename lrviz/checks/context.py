@@ -74,6 +74,6 @@ def make_ctx(plan: Plan, trace: Trace) -> Ctx:
 
 
 def counts_for(plan: Plan, rows: int, cadence: Cadence | None = None) -> np.ndarray:
-    """A top scheduler's step count at each row, for the loop of SPEC section 2."""
+    """A top scheduler's step count at each row, for the loop of docs/spec.md."""
     cadence = cadence or plan.member_cadences[0]
     return cadence.counts(rows, plan.iters_per_epoch, plan.order == "scheduler_first")

@@ -19,7 +19,7 @@ class Finding:
     message: str
 
     def as_dict(self) -> dict[str, object]:
-        """The finding as SPEC section 4 writes it."""
+        """The finding as docs/cli.md writes it."""
         return {
             "id": self.rule,
             "severity": self.severity,

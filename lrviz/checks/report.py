@@ -1,4 +1,4 @@
-"""A check Report -> text, JSON (SPEC section 4) or GitHub workflow-command lines."""
+"""A check Report -> text, JSON (docs/cli.md) or GitHub workflow-command lines."""
 
 from __future__ import annotations
 
@@ -50,7 +50,7 @@ def text_lines(report: Report) -> list[str]:
 
 
 def json_text(report: Report) -> str:
-    """The JSON document of SPEC section 4."""
+    """The JSON document of docs/cli.md."""
     doc = {
         "files": [
             {

@@ -312,7 +312,7 @@ def cawr_mid_cycle(ctx: Ctx) -> Iterator[Finding]:
         peak, end = float(lrs.max()), float(lrs[-1])
         if peak <= eta_min or (end - eta_min) / (peak - eta_min) <= MID_CYCLE_FRACTION:
             continue
-        # In the documented fractional loop a restart shows one row late (SPEC section 2).
+        # In the documented fractional loop a restart shows one row late (the loop of docs/spec.md).
         lag = int(plan.step_mode == "fractional" and plan.order == "optimizer_first")
         per_epoch = plan.iters_per_epoch  # rows per epoch, whatever the step mode
         later = _longer_run_restarts(ctx, node)

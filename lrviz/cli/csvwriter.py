@@ -1,6 +1,6 @@
 """CSV text of a streamed run, formatted in a second process while torch simulates the next rows.
 
-Formatting every float as its shortest round-trip text (repr, SPEC section 4) costs about as
+Formatting every float as its shortest round-trip text (repr, docs/cli.md) costs about as
 much as the simulation itself. A forked process turns each chunk of rows into CSV bytes while
 this one steps the scheduler; the bytes come back in order and are written here, so the file
 is the same, byte for byte, and still written atomically by the caller.

@@ -317,7 +317,7 @@ def place(
     """Put Lightning's scheduler configs into native data; return the run's step mode.
 
     One config stepped every interval is a plain `scheduler:`; several, or a frequency,
-    make a scheduler list (SPEC section 1) whose members step as Lightning's fit loop does
+    make a scheduler list (docs/spec.md) whose members step as Lightning's fit loop does
     (TrainingEpochLoop.update_lr_schedulers): after each batch that steps the optimizer, the
     `step` ones whose frequency divides the batch number (counted from 1 in every epoch);
     after the epoch's last batch, the `epoch` ones whose frequency divides the epoch number;

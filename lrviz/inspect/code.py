@@ -83,7 +83,7 @@ def _snake(class_name: str) -> str:
 
 
 def generate(plan: Plan, momentum_keys: list[str | None]) -> str:
-    """A runnable snippet: optimizer, scheduler, and the loop of SPEC section 2 recording
+    """A runnable snippet: optimizer, scheduler, and the loop of docs/spec.md recording
     the lr (`lrs`) and momentum (`momenta`) of every param group at every optimizer step."""
     if getattr(plan, "factory", None) is not None:
         raise UsageError("code: this plan's scheduler comes from a Python function, not a spec")
@@ -227,7 +227,7 @@ def _record(momentum_keys: list[str | None]) -> list[str]:
 
 
 def _loop(w: _Writer, plan: Plan, momentum_keys: list[str | None], names: list[str]) -> list[str]:
-    """The training loop of SPEC section 2, stepping each scheduler at its cadence."""
+    """The training loop of docs/spec.md, stepping each scheduler at its cadence."""
     out: list[str] = []
     cadences = plan.member_cadences
     per_batch = plan.step_mode != "epoch" or plan.iters_per_epoch > 1

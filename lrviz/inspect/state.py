@@ -21,7 +21,7 @@ T = TypeVar("T")
 def steps_before_row(plan: Plan, k: int) -> int:
     """The checkpoint K that row k's hook sees: K steps done, the loop resumes at row K.
 
-    With one scheduler.step() per row (SPEC section 2) K counts those calls; when the
+    With one scheduler.step() per row (the loop of docs/spec.md) K counts those calls; when the
     scheduler steps once per epoch of several rows, or a list steps several schedulers,
     K counts rows (optimizer steps), as a checkpoint saved mid-epoch does.
     """

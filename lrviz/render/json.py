@@ -48,7 +48,7 @@ def plain(value: Any) -> Any:
 
 
 def json_head(trace: Trace) -> dict[str, Any]:
-    """The keys every JSON document about a run starts with (SPEC section 4)."""
+    """The keys every JSON document about a run starts with (docs/cli.md)."""
     return {
         "name": trace.name,
         "torch_version": trace.torch_version,

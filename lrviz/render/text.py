@@ -1,4 +1,4 @@
-"""Trace -> CSV, JSON and Markdown text (SPEC section 4), streamed in chunks."""
+"""Trace -> CSV, JSON and Markdown text (docs/cli.md), streamed in chunks."""
 
 from __future__ import annotations
 
@@ -91,12 +91,12 @@ def iter_csv(trace: Trace, *, with_header: bool = True) -> Iterator[str]:
 
 
 def iter_json(trace: Trace, extra: dict[str, Any] | None = None) -> Iterator[str]:
-    """The JSON document of SPEC section 4, in chunks, one row per line."""
+    """The JSON document of docs/cli.md, in chunks, one row per line."""
     yield from stream(json_head(trace) | (extra or {}), _json_rows(trace), json_tail(trace))
 
 
 def _json_rows(trace: Trace) -> Iterator[list[str]]:
-    """The rows of SPEC section 4 as JSON text, a chunk at a time."""
+    """The rows of docs/cli.md as JSON text, a chunk at a time."""
     n_groups = len(trace.groups)
     for start in range(0, trace.rows, CHUNK_ROWS):
         cols = _text_columns(trace, start, start + CHUNK_ROWS, json_number)

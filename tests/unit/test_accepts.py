@@ -161,7 +161,7 @@ def _data(case: Case) -> dict[str, Any]:
 
 
 def _plain_rows(case: Case) -> tuple[list[list[float]], list[list[float]]]:
-    """SPEC section 2's loop in plain torch: lr and momentum per row, then step."""
+    """the loop of docs/spec.md's loop in plain torch: lr and momentum per row, then step."""
     opt_kwargs = {k: v for k, v in case.optimizer.items() if k != "type"}
     groups = [{"params": [torch.zeros(1, requires_grad=True)], "lr": lr} for lr in GROUP_LRS]
     optimizer = getattr(torch.optim, case.optimizer["type"])(groups, lr=0.1, **opt_kwargs)

@@ -24,7 +24,7 @@ CLASSES = [
     "ExponentialLR", "PolynomialLR", "CosineAnnealingLR", "CosineAnnealingWarmRestarts",
     "CyclicLR", "OneCycleLR", "SequentialLR", "ChainedScheduler", "ReduceLROnPlateau",
 ]  # fmt: skip
-# PITFALLS section 0, re-verified below with plain torch: get_lr() between steps...
+# torch's getters (docs/inspect.md), re-verified below with plain torch: get_lr() between steps...
 GETTERS = {"LambdaLR", "CosineAnnealingWarmRestarts", "CyclicLR", "OneCycleLR"}  # ...is the lr
 RAISES = {"SequentialLR", "ChainedScheduler", "ReduceLROnPlateau"}  # ...is not implemented
 RECURSIVE = set(CLASSES) - GETTERS - RAISES  # ...re-applies a recursive update

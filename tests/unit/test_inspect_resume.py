@@ -21,7 +21,7 @@ CLASSES = [
     "CyclicLR", "OneCycleLR", "SequentialLR", "ChainedScheduler", "ReduceLROnPlateau",
 ]  # fmt: skip
 SHORT = {"cycliclr": 2, "onecyclelr": 2}  # epochs for the per-batch presets
-# PITFALLS "Resume variants", re-verified below in plain torch on each class's preset:
+# torch's resume behaviour (docs/inspect.md), re-verified in plain torch on each class's preset:
 # without the optimizer state only the first resumed row is wrong for these...
 FIRST_ROW_ONLY = {"LambdaLR", "CosineAnnealingWarmRestarts", "CyclicLR", "OneCycleLR"}
 # ...and loading the optimizer state before building the scheduler breaks these.
