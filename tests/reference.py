@@ -117,3 +117,17 @@ def reference_rows(data: dict, epochs: int, iters: int, mode: str, order: str = 
                 except Exception:
                     return lrs, moms, (k if first else k + 1)
     return lrs, moms, None
+
+
+def textbook_rows(make_opt: Any, make_sched: Any, rows: int) -> list[float]:
+    """Group 0's lr per row of the textbook loop: record, optimizer.step(), scheduler.step()."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        opt = make_opt([torch.zeros(1, requires_grad=True)])
+        sched = make_sched(opt)
+        out = []
+        for _ in range(rows):
+            out.append(opt.param_groups[0]["lr"])
+            opt.step()
+            sched.step()
+    return out

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import warnings
 from pathlib import Path
 
 import pytest
@@ -15,26 +14,13 @@ from typer.testing import CliRunner
 
 import lrviz
 from lrviz.cli import app
+from tests.reference import textbook_rows
 
 SECRET = "hunter2-do-not-print"
 
 
 def lrviz_cli(*args: str):
     return CliRunner().invoke(app, list(args))
-
-
-def torch_rows(make_opt, make_sched, rows: int) -> list[float]:
-    """The textbook loop: record lr, optimizer.step(), scheduler.step()."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        opt = make_opt([torch.zeros(1, requires_grad=True)])
-        sched = make_sched(opt)
-        out = []
-        for _ in range(rows):
-            out.append(opt.param_groups[0]["lr"])
-            opt.step()
-            sched.step()
-    return out
 
 
 @pytest.fixture()
@@ -236,7 +222,7 @@ def test_a_class_name_spelled_as_torch_is_the_class_with_torchs_defaults():
     result = lrviz_cli("table", "StepLR", "--set", "scheduler.step_size=10", "--epochs", "40")
     assert result.exit_code == 0, result.stderr
     trace = lrviz.run("StepLR", overrides=["scheduler.step_size=10"], epochs=40)
-    expected = torch_rows(lambda p: torch.optim.SGD(p, lr=0.1), lambda o: L.StepLR(o, 10), 40)
+    expected = textbook_rows(lambda p: torch.optim.SGD(p, lr=0.1), lambda o: L.StepLR(o, 10), 40)
     assert trace.lr[:, 0].tolist() == expected
     assert trace.momentum[:, 0].tolist() == [0.0] * 40  # SGD's default, not the preset's 0.9
     assert (
@@ -246,7 +232,7 @@ def test_a_class_name_spelled_as_torch_is_the_class_with_torchs_defaults():
     assert "note: StepLR: torch's class with torch's defaults" in result.stdout
 
     cosine = lrviz.run("CosineAnnealingLR", overrides=["scheduler.T_max=10"], epochs=12)
-    expected = torch_rows(
+    expected = textbook_rows(
         lambda p: torch.optim.SGD(p, lr=0.1), lambda o: L.CosineAnnealingLR(o, 10), 12
     )
     assert cosine.lr[:, 0].tolist() == expected  # eta_min 0: torch's default

@@ -20,20 +20,7 @@ from lrviz.errors import SpecError, UsageError
 from lrviz.load import Options, load_plan, load_spec
 from lrviz.recipes import RECIPES, find
 from lrviz.simulation import run
-
-
-def _torch_rows(make_opt: Callable, make_sched: Callable, rows: int) -> list[float]:
-    """The textbook loop: record lr, optimizer.step(), scheduler.step()."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        opt = make_opt([torch.zeros(1, requires_grad=True)])
-        sched = make_sched(opt)
-        out = []
-        for _ in range(rows):
-            out.append(opt.param_groups[0]["lr"])
-            opt.step()
-            sched.step()
-    return out
+from tests.reference import textbook_rows
 
 
 def _spec(tmp_path: Path, text: str) -> str:
@@ -64,7 +51,7 @@ def test_warmup_cosine_equals_sequential_linear_then_cosine_lambda(tmp_path):
     def cosine(e: int) -> float:
         return 0.1 + 0.9 * (0.5 * (1 + math.cos(math.pi * min(e, 90) / 90)))
 
-    expected = _torch_rows(
+    expected = textbook_rows(
         _sgd(0.1),
         lambda o: L.SequentialLR(o, [L.LinearLR(o, 0.01, 1.0, 10), L.LambdaLR(o, cosine)], [10]),
         100,
@@ -82,7 +69,7 @@ def test_warmup_cosine_equals_sequential_linear_then_cosine_lambda(tmp_path):
 
 def test_warmup_linear_preset_equals_two_linear_lrs():
     trace = run(load_plan("warmup_linear"))
-    expected = _torch_rows(
+    expected = textbook_rows(
         lambda p: torch.optim.AdamW(p, lr=3e-4, weight_decay=0.01),
         lambda o: L.SequentialLR(
             o, [L.LinearLR(o, 0.01, 1.0, 50), L.LinearLR(o, 1.0, 0.0, 450)], [50]
@@ -95,7 +82,7 @@ def test_warmup_linear_preset_equals_two_linear_lrs():
 
 def test_warmup_constant_preset_is_one_linear_lr():
     trace = run(load_plan("warmup_constant"))
-    expected = _torch_rows(_sgd(0.1), lambda o: L.LinearLR(o, 0.01, 1.0, 5), 30)
+    expected = textbook_rows(_sgd(0.1), lambda o: L.LinearLR(o, 0.01, 1.0, 5), 30)
     assert np.array_equal(trace.lr[:, 0], np.array(expected))
     assert trace.lr[0, 0] == pytest.approx(0.001)
     # LinearLR is recursive: its plateau is 0.09999999999999999, not 0.1 (torch's own value).
@@ -108,7 +95,7 @@ def test_warmup_stable_decay_preset_has_three_phases():
     def decay(e: int) -> float:
         return 0.1 + 0.9 * (0.5 * (1 + math.cos(math.pi * min(e, 400) / 400)))
 
-    expected = _torch_rows(
+    expected = textbook_rows(
         lambda p: torch.optim.AdamW(p, lr=1e-3, betas=(0.9, 0.95)),
         lambda o: L.SequentialLR(
             o,
@@ -123,7 +110,7 @@ def test_warmup_stable_decay_preset_has_three_phases():
 
 def test_inverse_sqrt_preset_halves_three_timescales_after_warmup():
     trace = run(load_plan("inverse_sqrt"))
-    expected = _torch_rows(
+    expected = textbook_rows(
         lambda p: torch.optim.Adam(p, lr=5e-4, betas=(0.9, 0.98)),
         lambda o: L.SequentialLR(
             o,
@@ -154,7 +141,7 @@ def test_textbook_schedules_follow_their_formulas(tmp_path):
             tmp_path, f"optimizer: {{type: SGD, lr: 0.5}}\nscheduler: {node}\nrun: {{epochs: 30}}\n"
         )
         trace = run(load_plan(path))
-        expected = _torch_rows(_sgd(0.5), lambda o, f=factor: L.LambdaLR(o, f), 30)
+        expected = textbook_rows(_sgd(0.5), lambda o, f=factor: L.LambdaLR(o, f), 30)
         assert np.array_equal(trace.lr[:, 0], np.array(expected)), node
     assert trace.lr[20, 0] == pytest.approx(0.05) and trace.lr[29, 0] == pytest.approx(0.05)
 
@@ -290,7 +277,7 @@ def test_native_run_steps_ends_the_run_inside_an_epoch(tmp_path):
     )
     trace = run(load_plan(path))  # epochs = ceil(10 / 4) = 3, cut after 10 rows
     assert (trace.epochs, trace.rows) == (3, 10)
-    expected = _torch_rows(_sgd(0.1), lambda o: L.ExponentialLR(o, 0.5), 10)
+    expected = textbook_rows(_sgd(0.1), lambda o: L.ExponentialLR(o, 0.5), 10)
     assert np.array_equal(trace.lr[:, 0], np.array(expected))
     assert _problems(path, Options(epochs=2)) == [
         f"{path}:2: run.steps: 10 steps, but the run has only 8 rows "
