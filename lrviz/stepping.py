@@ -38,8 +38,8 @@ class Cadence:
         """Whether the loop steps it at the top of row k (order: scheduler_first)."""
         return k % iters == 0 if self.mode == "epoch" else True
 
-    def done_before(self, k: int, iters: int, scheduler_first: bool = False) -> int:
-        """How many steps it has taken when row k's lr is read."""
+    def done_before(self, k: Any, iters: int, scheduler_first: bool = False) -> Any:
+        """How many steps it has taken when row k's lr is read (k: a row, or an int array)."""
         epoch, i = divmod(k, iters)
         if scheduler_first:
             return epoch + 1 if self.mode == "epoch" else k + 1
@@ -56,26 +56,16 @@ class Cadence:
         import numpy as np
 
         k = np.arange(rows, dtype=np.int64)
-        epoch, i = np.divmod(k, iters)
         if self.mode == "fractional":
-            x = epoch + i / float(iters)
             if scheduler_first:
-                return x
+                return fractional_epoch(k, iters)
             # The row at x uses the lr set by step(x - 1/iters); row 0 the constructor's.
-            prev = np.maximum(k - 1, 0)
-            pe, pi = np.divmod(prev, iters)
-            return np.where(k == 0, 0.0, pe + pi / float(iters))
-        if scheduler_first:
-            done = epoch + 1 if self.mode == "epoch" else k + 1
-        elif self.mode == "epoch":
-            done = epoch // self.frequency
-        else:
-            done = epoch * (iters // self.frequency) + i // self.frequency
-        return done.astype(np.float64)
+            return np.where(k == 0, 0.0, fractional_epoch(np.maximum(k - 1, 0), iters))
+        return np.asarray(self.done_before(k, iters, scheduler_first), dtype=np.float64)
 
 
-def fractional_epoch(k: int, iters: int) -> float:
-    """The `epoch` argument of `scheduler.step(epoch + i / iters)` for row k."""
+def fractional_epoch(k: Any, iters: int) -> Any:
+    """The `epoch` argument of `scheduler.step(epoch + i / iters)` for row k (or an array)."""
     return k // iters + (k % iters) / iters
 
 
