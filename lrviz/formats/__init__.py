@@ -99,13 +99,12 @@ def detect(data: Any) -> str:
     from .mmengine import is_config
 
     if is_config(data):
-        if found:
-            kind, where = next(iter(found.items()))
-            raise Unrecognised(
-                f"mmengine keys (param_scheduler, optim_wrapper, train_cfg) next to {kind} "
-                f"markers (at {where}): not guessing; pass --from mmengine if it is one"
-            )
-        return "mmengine"
+        return _alone(
+            "mmengine",
+            "mmengine keys (param_scheduler, optim_wrapper, train_cfg)",
+            "it is one",
+            found,
+        )
     own = _torchtune_or_yolo(data, found)
     if own is not None:
         return own
@@ -131,13 +130,8 @@ def detect(data: Any) -> str:
         return "hydra"  # a Hydra primary config: its defaults list names the files it composes
     hf_keys = [k for k in HF_KEYS if k in data]
     if hf_keys and "scheduler" not in data:
-        if found:
-            kind, where = next(iter(found.items()))
-            raise Unrecognised(
-                f"transformers keys ({', '.join(hf_keys[:3])}) next to {kind} markers "
-                f"(at {where}): not guessing; pass --from hf if it is TrainingArguments"
-            )
-        return "hf"
+        what = f"transformers keys ({', '.join(hf_keys[:3])})"
+        return _alone("hf", what, "it is TrainingArguments", found)
     cli = _lightning_cli(data) or found.get("lightning")
     if cli and "hydra" in found:
         raise Unrecognised(
@@ -209,14 +203,19 @@ def _torchtune_or_yolo(data: dict[str, Any], found: dict[str, str]) -> str | Non
             )
         return "torchtune"
     if is_config(data):
-        if found:
-            kind, where = next(iter(found.items()))
-            raise Unrecognised(
-                f"YOLOv5 hyperparameters (lr0, lrf) next to {kind} markers (at {where}): "
-                f"not guessing; pass --from yolo if it is a YOLOv5 hyp file"
-            )
-        return "yolo"
+        hint = "it is a YOLOv5 hyp file"
+        return _alone("yolo", "YOLOv5 hyperparameters (lr0, lrf)", hint, found)
     return None
+
+
+def _alone(fmt: str, what: str, hint: str, found: dict[str, str]) -> str:
+    """`fmt`, claimed on keys alone, unless another framework's markers are in the file too."""
+    if found:
+        kind, where = next(iter(found.items()))
+        raise Unrecognised(
+            f"{what} next to {kind} markers (at {where}): not guessing; pass --from {fmt} if {hint}"
+        )
+    return fmt
 
 
 def _unread(data: dict[str, Any], found: dict[str, str]) -> str | None:

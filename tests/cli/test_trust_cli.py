@@ -405,3 +405,27 @@ def test_check_findings_on_a_converted_config_name_the_users_key(tmp_path: Path)
         "lr_scheduler.init_args.T_max",
         6,
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "learning_rate: 0.001\nmodel: {_target_: mypkg.Net}\n",
+            "transformers keys (learning_rate) next to hydra markers (at model._target_): not "
+            "guessing; pass --from hf if it is TrainingArguments",
+        ),
+        (
+            "lr0: 0.01\nlrf: 0.01\nmodel: {class_path: mypkg.Net}\n",
+            "YOLOv5 hyperparameters (lr0, lrf) next to lightning markers (at "
+            "model.class_path): not guessing; pass --from yolo if it is a YOLOv5 hyp file",
+        ),
+    ],
+)
+def test_keys_of_one_framework_next_to_anothers_markers_are_refused(
+    tmp_path: Path, text: str, message: str
+):
+    f = tmp_path / "mixed.yaml"
+    f.write_text(text)
+    result = lrviz_cli("table", str(f))
+    assert (result.exit_code, result.stderr) == (2, f"error: {f}: {message}\n")
