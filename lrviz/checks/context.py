@@ -3,19 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING
 
 from ..build import Plan
 from ..document import alias_key
 from ..spec import Spec
-from ..stepping import Cadence
 from ..structure import Node, nodes
 from ..trace import Trace
 from . import registry
 from .model import Finding
-
-if TYPE_CHECKING:
-    import numpy as np
 
 
 @dataclass
@@ -24,7 +19,6 @@ class Ctx:
 
     plan: Plan
     trace: Trace
-    root_count: np.ndarray
     nodes: list[Node] = field(default_factory=list)
 
     @property
@@ -35,10 +29,6 @@ class Ctx:
     def root(self) -> Node | None:
         """The top scheduler, when it is a torch class."""
         return self.nodes[0] if self.nodes and self.nodes[0].parent is None else None
-
-    @property
-    def step_unit(self) -> str:
-        return "epoch" if self.plan.step_mode in ("epoch", "fractional") else "batch"
 
     def finding(self, rule_id: str, key: str | None, message: str) -> Finding:
         """A finding of a rule, located at the YAML line of `key` (or its nearest ancestor)."""
@@ -68,12 +58,4 @@ class Ctx:
 
 def make_ctx(plan: Plan, trace: Trace) -> Ctx:
     """Map every scheduler node to the rows it drives and its step count on each."""
-    tree = nodes(plan, trace.rows)
-    root_count = counts_for(plan, trace.rows)
-    return Ctx(plan, trace, root_count, tree)
-
-
-def counts_for(plan: Plan, rows: int, cadence: Cadence | None = None) -> np.ndarray:
-    """A top scheduler's step count at each row, for the loop of docs/spec.md."""
-    cadence = cadence or plan.member_cadences[0]
-    return cadence.counts(rows, plan.iters_per_epoch, plan.order == "scheduler_first")
+    return Ctx(plan, trace, nodes(plan, trace.rows))
